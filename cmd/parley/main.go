@@ -1,0 +1,206 @@
+// Command parley is the Parley live-chat server and its admin tools.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/parley-chat/parley/internal/agent"
+	"github.com/parley-chat/parley/internal/config"
+	"github.com/parley-chat/parley/internal/database"
+	"github.com/parley-chat/parley/internal/server"
+)
+
+const usage = `Parley — live chat and customer conversations.
+
+Usage:
+  parley serve [flags]            run the server
+  parley account create [flags]   create an account with its owner
+  parley help                     show this help
+
+Run "parley serve -h" or "parley account create -h" for their flags.
+`
+
+func main() {
+	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "parley:", err)
+		}
+		os.Exit(1)
+	}
+}
+
+func run(args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return errors.New("no command given")
+	}
+	switch args[0] {
+	case "serve":
+		return serve(args[1:], stdout, stderr)
+	case "account":
+		if len(args) < 2 || args[1] != "create" {
+			return errors.New(`unknown account command; did you mean "parley account create"?`)
+		}
+		return createAccount(args[2:], stdout, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return fmt.Errorf("unknown command %q", args[0])
+}
+
+func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
+	var level slog.Level
+	level.UnmarshalText([]byte(cfg.LogLevel))
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+func serve(args []string, stdout, stderr io.Writer) error {
+	var cfg config.Config
+	fs := flag.NewFlagSet("parley serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfg.RegisterServe(fs)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := cfg.Validate(true); err != nil {
+		return fmt.Errorf("configuration:\n%w", err)
+	}
+	log := newLogger(cfg, stderr)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	db, err := database.Open(ctx, database.Opts{URL: cfg.DatabaseURL, DataDir: cfg.DataDir, Logger: log})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	srv := server.New(server.Opts{DB: db, Logger: log, BaseURL: cfg.BaseURL,
+		VisitorMessagesPerMinute: cfg.VisitorMessagesPerMinute, VisitorBurst: cfg.VisitorBurst})
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	base := cfg.BaseURL
+	if base == "" {
+		base = localURL(ln.Addr())
+	}
+	if err := firstStart(ctx, srv, cfg, base, log); err != nil {
+		ln.Close()
+		return err
+	}
+
+	httpSrv := &http.Server{
+		Handler:           srv.Handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	bgCtx, bgStop := context.WithCancel(context.Background())
+	bgDone := make(chan error, 1)
+	go func() { bgDone <- srv.Run(bgCtx) }()
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- httpSrv.Serve(ln) }()
+	log.Info("listening", "addr", ln.Addr().String(), "url", base, "database", string(db.Dialect()))
+
+	select {
+	case err := <-serveErr:
+		bgStop()
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting_down")
+	shutCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	err = httpSrv.Shutdown(shutCtx)
+	bgStop()
+	<-bgDone
+	return err
+}
+
+// localURL turns a listen address into a URL a person on this machine can
+// open.
+func localURL(addr net.Addr) string {
+	host, port, _ := net.SplitHostPort(addr.String())
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}
+
+// firstStart creates the first account on an empty database and tells the
+// operator how to sign in.
+func firstStart(ctx context.Context, srv *server.Server, cfg config.Config, base string, log *slog.Logger) error {
+	var owner *agent.NewAgent
+	if cfg.OwnerEmail != "" {
+		owner = &agent.NewAgent{Email: cfg.OwnerEmail, Password: cfg.OwnerPassword, Name: "Owner"}
+	}
+	acc, setupToken, err := srv.Accounts.FirstStart(ctx, cfg.AccountName, owner)
+	if err != nil {
+		return fmt.Errorf("first start: %w", err)
+	}
+	if acc.ID == "" {
+		if pending, _ := srv.Accounts.SetupPending(ctx); pending {
+			log.Warn("setup_pending", "hint", "the owner was not created yet; use the setup link printed at the first start, or restart with PARLEY_OWNER_EMAIL and PARLEY_OWNER_PASSWORD on an empty data directory")
+		}
+		return nil
+	}
+	log.Info("account_created", "account_id", acc.ID, "name", acc.Name, "widget_key", acc.WidgetKey)
+	if setupToken != "" {
+		log.Info("setup_link", "url", base+"/setup/"+setupToken, "hint", "open this link once to create the owner of the account")
+	} else {
+		log.Info("owner_created", "email", strings.ToLower(cfg.OwnerEmail), "hint", "sign in with PARLEY_OWNER_EMAIL and PARLEY_OWNER_PASSWORD")
+	}
+	return nil
+}
+
+func createAccount(args []string, stdout, stderr io.Writer) error {
+	var cfg config.Config
+	var name, email, password string
+	fs := flag.NewFlagSet("parley account create", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfg.RegisterDatabase(fs)
+	fs.StringVar(&name, "name", "", "account name (required)")
+	fs.StringVar(&email, "owner-email", "", "owner's email (required)")
+	fs.StringVar(&password, "owner-password", "", "owner's password, 8 characters or more (required)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := cfg.Validate(false); err != nil {
+		return fmt.Errorf("configuration:\n%w", err)
+	}
+	log := newLogger(cfg, stderr)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	db, err := database.Open(ctx, database.Opts{URL: cfg.DatabaseURL, DataDir: cfg.DataDir, Logger: log})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	srv := server.New(server.Opts{DB: db, Logger: log})
+	acc, owner, err := srv.Accounts.Create(ctx, name, agent.NewAgent{Email: email, Password: password, Name: ""})
+	if err != nil {
+		return err
+	}
+	log.Info("account_created", "account_id", acc.ID)
+	return json.NewEncoder(stdout).Encode(map[string]string{"account_id": acc.ID, "owner_id": owner.ID, "widget_key": acc.WidgetKey})
+}

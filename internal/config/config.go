@@ -1,0 +1,109 @@
+// Package config reads Parley's settings from flags and PARLEY_* environment
+// variables (a flag wins over its variable) and validates them.
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+)
+
+// Config is every setting of a Parley process.
+type Config struct {
+	Addr          string
+	DataDir       string
+	DatabaseURL   string
+	BaseURL       string
+	OwnerEmail    string
+	OwnerPassword string
+	AccountName   string
+	LogFormat     string
+	LogLevel      string
+	// VisitorMessagesPerMinute and VisitorBurst limit each visitor's sends.
+	VisitorMessagesPerMinute int
+	VisitorBurst             int
+}
+
+// Register adds the database flags (shared by every subcommand) to fs,
+// with defaults from the environment.
+func (c *Config) RegisterDatabase(fs *flag.FlagSet) {
+	fs.StringVar(&c.DataDir, "data", env("PARLEY_DATA_DIR", "./data"), "data directory (SQLite database and files) [PARLEY_DATA_DIR]")
+	fs.StringVar(&c.DatabaseURL, "database-url", env("PARLEY_DATABASE_URL", ""), "postgres:// URL; empty: SQLite in the data directory [PARLEY_DATABASE_URL]")
+	fs.StringVar(&c.LogFormat, "log-format", env("PARLEY_LOG_FORMAT", "text"), "log format: text or json [PARLEY_LOG_FORMAT]")
+	fs.StringVar(&c.LogLevel, "log-level", env("PARLEY_LOG_LEVEL", "info"), "log level: debug, info, warn or error [PARLEY_LOG_LEVEL]")
+}
+
+// RegisterServe adds the flags of `parley serve` to fs.
+func (c *Config) RegisterServe(fs *flag.FlagSet) {
+	c.RegisterDatabase(fs)
+	fs.StringVar(&c.Addr, "addr", env("PARLEY_ADDR", ":8080"), "address to listen on [PARLEY_ADDR]")
+	fs.StringVar(&c.BaseURL, "base-url", env("PARLEY_BASE_URL", ""), "public URL of this server, e.g. https://chat.example.com [PARLEY_BASE_URL]")
+	c.OwnerEmail = os.Getenv("PARLEY_OWNER_EMAIL")
+	c.OwnerPassword = os.Getenv("PARLEY_OWNER_PASSWORD")
+	c.AccountName = env("PARLEY_ACCOUNT_NAME", "My shop")
+	c.VisitorMessagesPerMinute = envInt("PARLEY_VISITOR_MESSAGES_PER_MINUTE", 60)
+	c.VisitorBurst = envInt("PARLEY_VISITOR_BURST", 30)
+}
+
+func env(name, def string) string {
+	if v, ok := os.LookupEnv(name); ok {
+		return v
+	}
+	return def
+}
+
+func envInt(name string, def int) int {
+	v, ok := os.LookupEnv(name)
+	if !ok {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		return -1 // reported by Validate
+	}
+	return n
+}
+
+// Validate reports every problem at once.
+func (c *Config) Validate(serve bool) error {
+	var errs []error
+	if c.DatabaseURL == "" && c.DataDir == "" {
+		errs = append(errs, errors.New("--data / PARLEY_DATA_DIR must not be empty when no database URL is set"))
+	}
+	if c.DatabaseURL != "" && !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") {
+		errs = append(errs, errors.New("--database-url / PARLEY_DATABASE_URL must be a postgres:// URL (or empty for SQLite)"))
+	}
+	switch c.LogFormat {
+	case "text", "json":
+	default:
+		errs = append(errs, fmt.Errorf("--log-format / PARLEY_LOG_FORMAT must be text or json, not %q", c.LogFormat))
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		errs = append(errs, fmt.Errorf("--log-level / PARLEY_LOG_LEVEL must be debug, info, warn or error, not %q", c.LogLevel))
+	}
+	if serve {
+		if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+			errs = append(errs, fmt.Errorf("--addr / PARLEY_ADDR %q: want host:port or :port", c.Addr))
+		}
+		if c.BaseURL != "" {
+			u, err := url.Parse(c.BaseURL)
+			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+				errs = append(errs, fmt.Errorf("--base-url / PARLEY_BASE_URL %q: want an absolute http(s) URL", c.BaseURL))
+			}
+		}
+		if (c.OwnerEmail == "") != (c.OwnerPassword == "") {
+			errs = append(errs, errors.New("set both PARLEY_OWNER_EMAIL and PARLEY_OWNER_PASSWORD, or neither"))
+		}
+		if c.VisitorMessagesPerMinute <= 0 || c.VisitorBurst <= 0 {
+			errs = append(errs, errors.New("PARLEY_VISITOR_MESSAGES_PER_MINUTE and PARLEY_VISITOR_BURST must be positive integers"))
+		}
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,273 @@
+// Package contact keeps the people behind conversations — one contact per
+// visitor for now — and their editable details (the visitor card).
+package contact
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/mail"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/parley-chat/parley/internal/apperr"
+	"github.com/parley-chat/parley/internal/database"
+	"github.com/parley-chat/parley/internal/event"
+	"github.com/parley-chat/parley/internal/id"
+	"github.com/parley-chat/parley/internal/mask"
+)
+
+// Limits of the editable fields, in characters.
+const (
+	maxName      = 200
+	maxNote      = 10000
+	maxVariables = 50
+	maxVarKey    = 100
+	maxVarValue  = 1000
+)
+
+// Contact is a person the account talks to.
+type Contact struct {
+	ID        string            `json:"id"`
+	AccountID string            `json:"account_id"`
+	Name      string            `json:"name"`
+	Email     string            `json:"email"`
+	Phone     string            `json:"phone"`
+	Note      string            `json:"note"`
+	Variables map[string]string `json:"variables"`
+	CreatedAt time.Time         `json:"created_at"`
+	UpdatedAt time.Time         `json:"updated_at"`
+}
+
+// Public is the part of a contact the visitor may see about themselves.
+type Public struct {
+	ID    string `json:"id"`
+	Name  string `json:"name"`
+	Email string `json:"email"`
+	Phone string `json:"phone"`
+}
+
+// Public returns what the visitor may see.
+func (c Contact) Public() Public { return Public{ID: c.ID, Name: c.Name, Email: c.Email, Phone: c.Phone} }
+
+// Service is the contact store.
+type Service struct {
+	db  *database.DB
+	hub *event.Hub
+}
+
+// NewService returns the contact service.
+func NewService(db *database.DB, hub *event.Hub) *Service { return &Service{db: db, hub: hub} }
+
+const columns = `id, account_id, name, email, phone, note, variables, created_at, updated_at`
+
+func scan(row interface{ Scan(...any) error }) (Contact, error) {
+	var c Contact
+	var vars string
+	var created, updated int64
+	err := row.Scan(&c.ID, &c.AccountID, &c.Name, &c.Email, &c.Phone, &c.Note, &vars, &created, &updated)
+	if errors.Is(err, sql.ErrNoRows) {
+		return c, apperr.NotFound("contact")
+	}
+	if err != nil {
+		return c, err
+	}
+	c.Variables = map[string]string{}
+	json.Unmarshal([]byte(vars), &c.Variables)
+	c.CreatedAt = time.UnixMicro(created).UTC()
+	c.UpdatedAt = time.UnixMicro(updated).UTC()
+	return c, nil
+}
+
+// Insert adds an empty contact inside tx and returns its id.
+func Insert(ctx context.Context, tx *database.Tx, accountID string) (string, error) {
+	cid := id.New()
+	now := time.Now().UnixMicro()
+	_, err := tx.Exec(ctx, `INSERT INTO contacts (id, account_id, created_at, updated_at) VALUES (?, ?, ?, ?)`, cid, accountID, now, now)
+	if err != nil {
+		return "", fmt.Errorf("insert contact: %w", err)
+	}
+	return cid, nil
+}
+
+// Contact returns one contact of the account.
+func (s *Service) Contact(ctx context.Context, accountID, contactID string) (Contact, error) {
+	return scan(s.db.QueryRow(ctx, `SELECT `+columns+` FROM contacts WHERE id = ? AND account_id = ?`, contactID, accountID))
+}
+
+// Patch is a partial update; nil fields stay, empty strings clear.
+type Patch struct {
+	Name      *string           `json:"name"`
+	Email     *string           `json:"email"`
+	Phone     *string           `json:"phone"`
+	Note      *string           `json:"note"`
+	Variables map[string]string `json:"variables"`
+}
+
+// ValidEmail checks an address without a display name ("" clears).
+func ValidEmail(s string) (string, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return "", nil
+	}
+	addr, err := mail.ParseAddress(s)
+	if err != nil || addr.Name != "" || addr.Address != s || len(s) > 254 || !strings.Contains(s[strings.LastIndexByte(s, '@')+1:], ".") {
+		return "", apperr.Invalid("email", "email must be a plain address like ann@example.com")
+	}
+	return s, nil
+}
+
+// ValidPhone checks an optional + and 6–15 digits with spaces, dashes and
+// parentheses allowed ("" clears).
+func ValidPhone(s string) (string, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return "", nil
+	}
+	digits := 0
+	for i, r := range s {
+		switch {
+		case r >= '0' && r <= '9':
+			digits++
+		case r == '+' && i == 0:
+		case r == ' ', r == '-', r == '(', r == ')':
+		default:
+			return "", apperr.Invalid("phone", "phone may hold only digits, spaces, dashes, parentheses and a leading +")
+		}
+	}
+	if digits < 6 || digits > 15 {
+		return "", apperr.Invalid("phone", "phone must have 6 to 15 digits")
+	}
+	return s, nil
+}
+
+func validText(field, s string, max int) (string, error) {
+	s = strings.TrimSpace(s)
+	if !utf8.ValidString(s) {
+		return "", apperr.Invalid(field, "%s must be valid UTF-8", field)
+	}
+	if utf8.RuneCountInString(s) > max {
+		return "", apperr.Invalid(field, "%s must be at most %d characters", field, max)
+	}
+	return mask.Cards(s), nil
+}
+
+// validate checks and normalises every field of p; nothing is written when
+// any field is bad.
+func (p *Patch) validate() error {
+	for _, f := range []struct {
+		name  string
+		field **string
+		check func(string) (string, error)
+	}{
+		{"name", &p.Name, func(v string) (string, error) { return validText("name", v, maxName) }},
+		{"email", &p.Email, ValidEmail},
+		{"phone", &p.Phone, ValidPhone},
+		{"note", &p.Note, func(v string) (string, error) { return validText("note", v, maxNote) }},
+	} {
+		if *f.field == nil {
+			continue
+		}
+		v, err := f.check(**f.field)
+		if err != nil {
+			return err
+		}
+		*f.field = &v
+	}
+	if p.Variables == nil {
+		return nil
+	}
+	if len(p.Variables) > maxVariables {
+		return apperr.Invalid("variables", "at most %d variables", maxVariables)
+	}
+	clean := make(map[string]string, len(p.Variables))
+	for k, v := range p.Variables {
+		k = strings.TrimSpace(k)
+		if k == "" || utf8.RuneCountInString(k) > maxVarKey {
+			return apperr.Invalid("variables", "variable names must be 1 to %d characters", maxVarKey)
+		}
+		if utf8.RuneCountInString(v) > maxVarValue {
+			return apperr.Invalid("variables", "variable %q must be at most %d characters", k, maxVarValue)
+		}
+		clean[mask.Cards(k)] = mask.Cards(v)
+	}
+	p.Variables = clean
+	return nil
+}
+
+// Update validates p and changes the contact, telling every agent.
+func (s *Service) Update(ctx context.Context, accountID, contactID string, p Patch) (Contact, error) {
+	if err := p.validate(); err != nil {
+		return Contact{}, err
+	}
+	var c Contact
+	err := s.db.Write(ctx, func(tx *database.Tx) error {
+		var err error
+		c, err = s.UpdateTx(ctx, tx, accountID, contactID, p)
+		return err
+	})
+	return c, err
+}
+
+// UpdateTx applies an already validated patch inside tx and appends the
+// contact.updated event. Variables are merged into the existing ones.
+func (s *Service) UpdateTx(ctx context.Context, tx *database.Tx, accountID, contactID string, p Patch) (Contact, error) {
+	c, err := scan(tx.QueryRow(ctx, `SELECT `+columns+` FROM contacts WHERE id = ? AND account_id = ?`, contactID, accountID))
+	if err != nil {
+		return c, err
+	}
+	before := c
+	if p.Name != nil {
+		c.Name = *p.Name
+	}
+	if p.Email != nil {
+		c.Email = *p.Email
+	}
+	if p.Phone != nil {
+		c.Phone = *p.Phone
+	}
+	if p.Note != nil {
+		c.Note = *p.Note
+	}
+	varsChanged := false
+	if len(p.Variables) > 0 {
+		merged := make(map[string]string, len(c.Variables)+len(p.Variables))
+		for k, v := range c.Variables {
+			merged[k] = v
+		}
+		for k, v := range p.Variables {
+			if merged[k] != v {
+				varsChanged = true
+			}
+			merged[k] = v
+		}
+		if len(merged) > maxVariables {
+			return Contact{}, apperr.Invalid("variables", "at most %d variables", maxVariables)
+		}
+		c.Variables = merged
+	}
+	if c.Name == before.Name && c.Email == before.Email && c.Phone == before.Phone && c.Note == before.Note && !varsChanged {
+		return c, nil // nothing changed: no write, no event
+	}
+	c.UpdatedAt = time.UnixMicro(time.Now().UnixMicro()).UTC()
+	vars, _ := json.Marshal(c.Variables)
+	if _, err := tx.Exec(ctx, `UPDATE contacts SET name = ?, email = ?, phone = ?, note = ?, variables = ?, updated_at = ? WHERE id = ?`,
+		c.Name, c.Email, c.Phone, c.Note, string(vars), c.UpdatedAt.UnixMicro(), c.ID); err != nil {
+		return Contact{}, fmt.Errorf("update contact: %w", err)
+	}
+	if _, err := event.Append(ctx, tx, s.hub, accountID, event.ContactUpdated, "", c, nil); err != nil {
+		return Contact{}, err
+	}
+	return c, nil
+}
+
+// Identify applies what a visitor says about themselves (chat box forms or
+// the site's JavaScript API).
+func (s *Service) Identify(ctx context.Context, accountID, contactID string, p Patch) (Contact, error) {
+	p.Note = nil // the note is the agents' own
+	return s.Update(ctx, accountID, contactID, p)
+}
+

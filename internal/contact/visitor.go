@@ -1,0 +1,121 @@
+package contact
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/parley-chat/parley/internal/apperr"
+	"github.com/parley-chat/parley/internal/database"
+	"github.com/parley-chat/parley/internal/id"
+	"github.com/parley-chat/parley/internal/mask"
+)
+
+// Visitor is a browser that opened the chat box, known by its token.
+type Visitor struct {
+	ID        string
+	AccountID string
+	ContactID string
+}
+
+// Page is a page view the chat box reports.
+type Page struct {
+	URL      string `json:"url"`
+	Title    string `json:"title"`
+	Referrer string `json:"referrer"`
+}
+
+// Limits of page view fields, in characters.
+const (
+	maxURL   = 2048
+	maxTitle = 500
+)
+
+// clean bounds and masks a page view; an empty URL means no page view.
+func (p Page) clean() Page {
+	return Page{URL: truncate(mask.Cards(strings.TrimSpace(p.URL)), maxURL), Title: truncate(mask.Cards(strings.TrimSpace(p.Title)), maxTitle),
+		Referrer: truncate(mask.Cards(strings.TrimSpace(p.Referrer)), maxURL)}
+}
+
+// truncate cuts s to at most n code points; a page title is not worth
+// refusing a whole session for.
+func truncate(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:n])
+}
+
+// Session finds the visitor a token belongs to in the account, or starts a
+// new visitor (with a new contact and token) when the token is empty or
+// unknown. It records the address and User-Agent and the page, if any.
+func (s *Service) Session(ctx context.Context, accountID, token, ip, userAgent string, page *Page) (Visitor, string, error) {
+	userAgent = truncate(userAgent, 1000)
+	var v Visitor
+	err := s.db.Write(ctx, func(tx *database.Tx) error {
+		now := time.Now().UnixMicro()
+		found := false
+		if token != "" {
+			err := tx.QueryRow(ctx, `SELECT id, account_id, contact_id FROM visitors WHERE token_hash = ? AND account_id = ?`, id.Hash(token), accountID).Scan(&v.ID, &v.AccountID, &v.ContactID)
+			switch {
+			case err == nil:
+				found = true
+				if _, err := tx.Exec(ctx, `UPDATE visitors SET ip = ?, user_agent = ?, last_seen_at = ? WHERE id = ?`, ip, userAgent, now, v.ID); err != nil {
+					return err
+				}
+			case !errors.Is(err, sql.ErrNoRows):
+				return err
+			}
+		}
+		if !found {
+			token = id.Secret()
+			contactID, err := Insert(ctx, tx, accountID)
+			if err != nil {
+				return err
+			}
+			v = Visitor{ID: id.New(), AccountID: accountID, ContactID: contactID}
+			if _, err := tx.Exec(ctx, `INSERT INTO visitors (id, account_id, contact_id, token_hash, ip, user_agent, created_at, last_seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+				v.ID, accountID, contactID, id.Hash(token), ip, userAgent, now, now); err != nil {
+				return fmt.Errorf("insert visitor: %w", err)
+			}
+		}
+		if page != nil {
+			return insertPageView(ctx, tx, v, *page)
+		}
+		return nil
+	})
+	return v, token, err
+}
+
+func insertPageView(ctx context.Context, tx *database.Tx, v Visitor, p Page) error {
+	p = p.clean()
+	if p.URL == "" {
+		return nil
+	}
+	_, err := tx.Exec(ctx, `INSERT INTO page_views (id, account_id, visitor_id, url, title, referrer, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		id.New(), v.AccountID, v.ID, p.URL, p.Title, p.Referrer, time.Now().UnixMicro())
+	return err
+}
+
+// VisitorByToken returns the visitor a visitor token belongs to.
+func (s *Service) VisitorByToken(ctx context.Context, token string) (Visitor, error) {
+	var v Visitor
+	if token == "" || len(token) > 200 {
+		return v, apperr.Unauthorized("missing or unknown visitor token")
+	}
+	err := s.db.QueryRow(ctx, `SELECT id, account_id, contact_id FROM visitors WHERE token_hash = ?`, id.Hash(token)).Scan(&v.ID, &v.AccountID, &v.ContactID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return v, apperr.Unauthorized("missing or unknown visitor token")
+	}
+	return v, err
+}
+
+// PageView records a page the visitor opened.
+func (s *Service) PageView(ctx context.Context, v Visitor, p Page) error {
+	return s.db.Write(ctx, func(tx *database.Tx) error { return insertPageView(ctx, tx, v, p) })
+}

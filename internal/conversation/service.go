@@ -1,0 +1,416 @@
+package conversation
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"sync/atomic"
+	"unicode/utf8"
+
+	"github.com/parley-chat/parley/internal/agent"
+	"github.com/parley-chat/parley/internal/apperr"
+	"github.com/parley-chat/parley/internal/contact"
+	"github.com/parley-chat/parley/internal/database"
+	"github.com/parley-chat/parley/internal/event"
+	"github.com/parley-chat/parley/internal/id"
+	"github.com/parley-chat/parley/internal/mask"
+)
+
+// Agents looks up the agents an assignment names.
+type Agents interface {
+	Agent(ctx context.Context, accountID, agentID string) (agent.Agent, error)
+}
+
+// Service is the conversation store and its rules.
+type Service struct {
+	db     *database.DB
+	hub    *event.Hub
+	agents Agents
+	stored atomic.Int64
+}
+
+// NewService returns the conversation service.
+func NewService(db *database.DB, hub *event.Hub, agents Agents) *Service {
+	return &Service{db: db, hub: hub, agents: agents}
+}
+
+// Stored reports how many messages this process has stored.
+func (s *Service) Stored() int64 { return s.stored.Load() }
+
+// Conversation returns one conversation of the account.
+func (s *Service) Conversation(ctx context.Context, accountID, conversationID string) (*Conversation, error) {
+	return conversation(ctx, s.db, accountID, conversationID)
+}
+
+// List returns a page of the Open or Resolved list as actor sees it.
+func (s *Service) List(ctx context.Context, actor agent.Agent, f Filter) (Page[*Conversation], error) {
+	return s.list(ctx, actor.AccountID, actor.ID, f)
+}
+
+// Counts returns the numbers of the Open views and of Resolved for actor.
+func (s *Service) Counts(ctx context.Context, actor agent.Agent) (Counts, error) {
+	return s.counts(ctx, actor.AccountID, actor.ID)
+}
+
+// Messages returns a conversation's messages after a seq, oldest first,
+// notes included (for agents).
+func (s *Service) Messages(ctx context.Context, accountID, conversationID string, afterSeq int64, limit int) (Page[*Message], error) {
+	if _, err := conversation(ctx, s.db, accountID, conversationID); err != nil {
+		return Page[*Message]{}, err
+	}
+	return s.messages(ctx, accountID, conversationID, afterSeq, limit, true)
+}
+
+// CheckText validates message text as sent and returns it masked.
+func CheckText(text string) (string, error) {
+	if !utf8.ValidString(text) {
+		return "", apperr.Invalid("text", "text must be valid UTF-8")
+	}
+	if n := utf8.RuneCountInString(text); n > MaxTextLength {
+		return "", apperr.TooLarge(fmt.Sprintf("text is %d characters; the limit is %d", n, MaxTextLength))
+	}
+	if strings.TrimSpace(text) == "" {
+		return "", apperr.Invalid("text", "text must not be empty")
+	}
+	return mask.Cards(text), nil
+}
+
+// CheckClientID validates an optional client-chosen idempotency key.
+func CheckClientID(clientID string) error {
+	if len(clientID) > 100 {
+		return apperr.Invalid("client_id", "client_id must be at most 100 bytes")
+	}
+	return nil
+}
+
+// PostAgentMessage adds an agent's reply or note. The same clientID again
+// returns the first stored message with created false, storing nothing.
+func (s *Service) PostAgentMessage(ctx context.Context, actor agent.Agent, conversationID, text, kind, clientID string) (*Message, bool, error) {
+	switch kind {
+	case "":
+		kind = KindText
+	case KindText, KindNote:
+	default:
+		return nil, false, apperr.Invalid("kind", "kind must be text or note")
+	}
+	if err := CheckClientID(clientID); err != nil {
+		return nil, false, err
+	}
+	text, err := CheckText(text)
+	if err != nil {
+		return nil, false, err
+	}
+	var msg *Message
+	created := false
+	err = s.db.Write(ctx, func(tx *database.Tx) error {
+		var err error
+		if msg, err = duplicate(ctx, tx, actor.ID, clientID); msg != nil || err != nil {
+			return err
+		}
+		c, err := conversation(ctx, tx, actor.AccountID, conversationID)
+		if err != nil {
+			return err
+		}
+		msg = &Message{ID: id.New(), ConversationID: c.ID, Kind: kind, SenderType: SenderAgent, SenderID: strPtr(actor.ID),
+			SenderName: actor.Name, Text: text, CreatedAt: nowUTC()}
+		if clientID != "" {
+			msg.ClientID = strPtr(clientID)
+		}
+		if err := s.insertMessage(ctx, tx, c, msg); err != nil {
+			return err
+		}
+		c.LastMessage, c.LastMessageAt, c.UpdatedAt = msg, msg.CreatedAt, msg.CreatedAt
+		created = true
+		return s.saveConversation(ctx, tx, c, msg.ID)
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	if created {
+		s.stored.Add(1)
+	}
+	return msg, created, nil
+}
+
+// PostVisitorMessage adds a visitor's message to their latest chat
+// conversation, reopening it if it was resolved (the assignee stays), or
+// starts a new open conversation.
+func (s *Service) PostVisitorMessage(ctx context.Context, v contact.Visitor, text, clientID string) (*Message, bool, error) {
+	if err := CheckClientID(clientID); err != nil {
+		return nil, false, err
+	}
+	text, err := CheckText(text)
+	if err != nil {
+		return nil, false, err
+	}
+	var msg *Message
+	created := false
+	err = s.db.Write(ctx, func(tx *database.Tx) error {
+		var err error
+		if msg, err = duplicate(ctx, tx, v.ID, clientID); msg != nil || err != nil {
+			return err
+		}
+		c, err := latestChat(ctx, tx, v)
+		if errors.Is(err, apperr.ErrNotFound) {
+			c, err = s.startConversation(ctx, tx, v)
+		}
+		if err != nil {
+			return err
+		}
+		msg = &Message{ID: id.New(), ConversationID: c.ID, Kind: KindText, SenderType: SenderVisitor, SenderID: strPtr(v.ID),
+			Text: text, CreatedAt: nowUTC()}
+		if clientID != "" {
+			msg.ClientID = strPtr(clientID)
+		}
+		if err := s.insertMessage(ctx, tx, c, msg); err != nil {
+			return err
+		}
+		c.LastMessage, c.LastMessageAt, c.UpdatedAt = msg, msg.CreatedAt, msg.CreatedAt
+		if c.Status == StatusResolved {
+			c.Status, c.ResolvedAt, c.ResolvedBy = StatusOpen, nil, nil
+			ev := &Message{ID: id.New(), ConversationID: c.ID, Kind: KindEvent, SenderType: SenderSystem,
+				Text: "The conversation was reopened by a new message from the visitor", CreatedAt: msg.CreatedAt,
+				Event: &Action{Action: "reopened"}}
+			if err := s.insertMessage(ctx, tx, c, ev); err != nil {
+				return err
+			}
+		}
+		created = true
+		return s.saveConversation(ctx, tx, c, msg.ID)
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	if created {
+		s.stored.Add(1)
+	}
+	return msg, created, nil
+}
+
+// duplicate returns the message a sender already stored under clientID.
+func duplicate(ctx context.Context, tx *database.Tx, senderID, clientID string) (*Message, error) {
+	if clientID == "" {
+		return nil, nil
+	}
+	m, err := scanMessage(tx.QueryRow(ctx, `SELECT `+msgColumns+` FROM messages WHERE sender_id = ? AND client_id = ?`, senderID, clientID))
+	if errors.Is(err, apperr.ErrNotFound) {
+		return nil, nil
+	}
+	return m, err
+}
+
+// latestChat returns the visitor's latest chat conversation.
+func latestChat(ctx context.Context, q database.Querier, v contact.Visitor) (*Conversation, error) {
+	return scanConversation(q.QueryRow(ctx, `SELECT `+convColumns+`, `+lastMsgColumns+` FROM conversations c LEFT JOIN messages m ON m.id = c.last_message_id
+		WHERE c.visitor_id = ? AND c.account_id = ? AND c.channel = ? ORDER BY c.created_at DESC, c.id DESC LIMIT 1`, v.ID, v.AccountID, ChannelChat), true)
+}
+
+func (s *Service) startConversation(ctx context.Context, tx *database.Tx, v contact.Visitor) (*Conversation, error) {
+	now := nowUTC()
+	c := &Conversation{ID: id.New(), AccountID: v.AccountID, Status: StatusOpen, Channel: ChannelChat, ContactID: v.ContactID,
+		VisitorID: strPtr(v.ID), CreatedAt: now, UpdatedAt: now, LastMessageAt: now}
+	_, err := tx.Exec(ctx, `INSERT INTO conversations (id, account_id, visitor_id, contact_id, channel, status, created_at, updated_at, last_message_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		c.ID, c.AccountID, v.ID, c.ContactID, c.Channel, c.Status, micros(now), micros(now), micros(now))
+	if err != nil {
+		return nil, fmt.Errorf("insert conversation: %w", err)
+	}
+	return c, nil
+}
+
+// insertMessage appends the message.created event (notes only for agents)
+// and stores the message under the event's seq.
+func (s *Service) insertMessage(ctx context.Context, tx *database.Tx, c *Conversation, m *Message) error {
+	visitorID := ""
+	if c.VisitorID != nil {
+		visitorID = *c.VisitorID
+	}
+	var visitorData any
+	if m.Kind != KindNote && visitorID != "" {
+		visitorData = m
+	}
+	seq, err := event.Append(ctx, tx, s.hub, c.AccountID, event.MessageCreated, visitorID, m, visitorData)
+	if err != nil {
+		return err
+	}
+	m.Seq = seq
+	var meta any
+	if m.Event != nil {
+		b, _ := json.Marshal(m.Event)
+		meta = string(b)
+	}
+	_, err = tx.Exec(ctx, `INSERT INTO messages (`+msgColumns+`, account_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		m.ID, m.ConversationID, m.Seq, m.Kind, m.SenderType, m.SenderID, m.SenderName, m.Text, m.ClientID, meta, micros(m.CreatedAt), c.AccountID)
+	if database.IsUniqueViolation(err) {
+		return apperr.Conflict("client_id was used for another message at the same moment; retry")
+	}
+	if err != nil {
+		return fmt.Errorf("insert message: %w", err)
+	}
+	return nil
+}
+
+// saveConversation writes c's state and appends conversation.updated.
+// lastMessageID, when not empty, becomes the conversation's last message.
+func (s *Service) saveConversation(ctx context.Context, tx *database.Tx, c *Conversation, lastMessageID string) error {
+	if lastMessageID != "" {
+		c.lastMessageID = sql.NullString{String: lastMessageID, Valid: true}
+	}
+	var resolvedAt any
+	if c.ResolvedAt != nil {
+		resolvedAt = micros(*c.ResolvedAt)
+	}
+	_, err := tx.Exec(ctx, `UPDATE conversations SET status = ?, assignee_id = ?, updated_at = ?, last_message_at = ?, resolved_at = ?, resolved_by = ?, last_message_id = ? WHERE id = ?`,
+		c.Status, c.AssigneeID, micros(c.UpdatedAt), micros(c.LastMessageAt), resolvedAt, c.ResolvedBy, c.lastMessageID, c.ID)
+	if err != nil {
+		return fmt.Errorf("update conversation: %w", err)
+	}
+	visitorID := ""
+	var visitorData any
+	if c.VisitorID != nil {
+		visitorID, visitorData = *c.VisitorID, c.ForVisitor()
+	}
+	_, err = event.Append(ctx, tx, s.hub, c.AccountID, event.ConversationUpdated, visitorID, c, visitorData)
+	return err
+}
+
+// change runs a rule-checked state change of one conversation: check decides
+// (returning the event message to add, or nil for a no-op) and mutates c.
+func (s *Service) change(ctx context.Context, actor agent.Agent, conversationID string, check func(c *Conversation) (*Message, error)) (*Conversation, error) {
+	var out *Conversation
+	err := s.db.Write(ctx, func(tx *database.Tx) error {
+		c, err := conversation(ctx, tx, actor.AccountID, conversationID)
+		if err != nil {
+			return err
+		}
+		ev, err := check(c)
+		if err != nil || ev == nil {
+			out = c
+			return err
+		}
+		now := nowUTC()
+		c.UpdatedAt = now
+		ev.ID, ev.ConversationID, ev.Kind, ev.SenderType, ev.SenderID, ev.SenderName, ev.CreatedAt =
+			id.New(), c.ID, KindEvent, SenderAgent, strPtr(actor.ID), actor.Name, now
+		ev.Event.ActorID, ev.Event.ActorName = strPtr(actor.ID), actor.Name
+		if err := s.insertMessage(ctx, tx, c, ev); err != nil {
+			return err
+		}
+		out = c
+		return s.saveConversation(ctx, tx, c, "")
+	})
+	return out, err
+}
+
+// Resolve marks a conversation resolved. Only its assignee, an admin or the
+// owner may; resolving a resolved conversation changes nothing.
+func (s *Service) Resolve(ctx context.Context, actor agent.Agent, conversationID string) (*Conversation, error) {
+	return s.change(ctx, actor, conversationID, func(c *Conversation) (*Message, error) {
+		if !MayResolve(actor, c) {
+			return nil, apperr.Forbidden("only the assigned agent, an admin or the owner may resolve this conversation")
+		}
+		if c.Status == StatusResolved {
+			return nil, nil
+		}
+		now := nowUTC()
+		c.Status, c.ResolvedAt, c.ResolvedBy = StatusResolved, &now, strPtr(actor.ID)
+		return &Message{Text: actor.Name + " resolved the conversation", Event: &Action{Action: "resolved"}}, nil
+	})
+}
+
+// MayResolve reports whether actor may resolve c.
+func MayResolve(actor agent.Agent, c *Conversation) bool {
+	return actor.CanManage() || (c.AssigneeID != nil && *c.AssigneeID == actor.ID)
+}
+
+// Reopen moves a resolved conversation back to Open; any agent may.
+func (s *Service) Reopen(ctx context.Context, actor agent.Agent, conversationID string) (*Conversation, error) {
+	return s.change(ctx, actor, conversationID, func(c *Conversation) (*Message, error) {
+		if c.Status == StatusOpen {
+			return nil, nil
+		}
+		c.Status, c.ResolvedAt, c.ResolvedBy = StatusOpen, nil, nil
+		return &Message{Text: actor.Name + " reopened the conversation", Event: &Action{Action: "reopened"}}, nil
+	})
+}
+
+// Assign sets (or, with an empty agentID, clears) the assignee. Admins and
+// the owner may assign anyone; an agent may only take an unassigned
+// conversation for itself.
+func (s *Service) Assign(ctx context.Context, actor agent.Agent, conversationID, agentID string) (*Conversation, error) {
+	var target agent.Agent
+	if agentID != "" {
+		var err error
+		if target, err = s.agents.Agent(ctx, actor.AccountID, agentID); err != nil {
+			return nil, err
+		}
+		if !target.Active {
+			return nil, apperr.Invalid("agent_id", "%s is deactivated and cannot be assigned", target.Name)
+		}
+	}
+	return s.change(ctx, actor, conversationID, func(c *Conversation) (*Message, error) {
+		if !actor.CanManage() {
+			if agentID != actor.ID {
+				return nil, apperr.Forbidden("an agent may only take a conversation for themselves")
+			}
+			if c.AssigneeID != nil && *c.AssigneeID != actor.ID {
+				return nil, apperr.Forbidden("this conversation is already assigned to another agent")
+			}
+		}
+		current := ""
+		if c.AssigneeID != nil {
+			current = *c.AssigneeID
+		}
+		if current == agentID {
+			return nil, nil
+		}
+		if agentID == "" {
+			c.AssigneeID = nil
+			return &Message{Text: actor.Name + " unassigned the conversation", Event: &Action{Action: "unassigned", TargetID: strPtr(current)}}, nil
+		}
+		c.AssigneeID = strPtr(agentID)
+		if agentID == actor.ID {
+			return &Message{Text: actor.Name + " took the conversation", Event: &Action{Action: "took", TargetID: strPtr(agentID), TargetName: actor.Name}}, nil
+		}
+		return &Message{Text: actor.Name + " assigned the conversation to " + target.Name,
+			Event: &Action{Action: "assigned", TargetID: strPtr(agentID), TargetName: target.Name}}, nil
+	})
+}
+
+// VisitorConversation returns the visitor's latest conversation (any status).
+func (s *Service) VisitorConversation(ctx context.Context, v contact.Visitor) (*Conversation, error) {
+	return scanConversation(s.db.QueryRow(ctx, `SELECT `+convColumns+`, `+lastMsgColumns+` FROM conversations c LEFT JOIN messages m ON m.id = c.last_message_id
+		WHERE c.visitor_id = ? AND c.account_id = ? ORDER BY c.created_at DESC, c.id DESC LIMIT 1`, v.ID, v.AccountID), true)
+}
+
+// VisitorMessages returns messages of one of the visitor's conversations
+// (the latest when conversationID is empty), without notes.
+func (s *Service) VisitorMessages(ctx context.Context, v contact.Visitor, conversationID string, afterSeq int64, limit int) (Page[*Message], error) {
+	var c *Conversation
+	var err error
+	if conversationID == "" {
+		c, err = s.VisitorConversation(ctx, v)
+		if errors.Is(err, apperr.ErrNotFound) {
+			return Page[*Message]{Items: []*Message{}}, nil
+		}
+	} else {
+		c, err = conversation(ctx, s.db, v.AccountID, conversationID)
+		if err == nil && (c.VisitorID == nil || *c.VisitorID != v.ID) {
+			err = apperr.NotFound("conversation")
+		}
+	}
+	if err != nil {
+		return Page[*Message]{}, err
+	}
+	return s.messages(ctx, v.AccountID, c.ID, afterSeq, limit, false)
+}
+
+func decodeAction(s string) *Action {
+	var a Action
+	if json.Unmarshal([]byte(s), &a) != nil {
+		return nil
+	}
+	return &a
+}

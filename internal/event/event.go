@@ -1,0 +1,170 @@
+// Package event keeps the per-account event log — every change a client can
+// see, appended in the same transaction as the change with a strictly
+// increasing per-account seq — and the in-process hub that fans committed
+// events out to connected agents and visitors.
+package event
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/parley-chat/parley/internal/database"
+)
+
+// The event types of the public stream.
+const (
+	MessageCreated      = "message.created"
+	ConversationUpdated = "conversation.updated"
+	ContactUpdated      = "contact.updated"
+)
+
+// Event is one entry of an account's log, or an ephemeral frame (Seq 0).
+type Event struct {
+	AccountID string
+	Seq       int64
+	Type      string
+	// VisitorID routes the event to that visitor's streams as well.
+	VisitorID string
+	// AgentFrame and VisitorFrame are the encoded frames for each audience;
+	// nil means the audience does not receive the event.
+	AgentFrame   []byte
+	VisitorFrame []byte
+}
+
+// Frame encodes a stream frame with a seq.
+func Frame(typ string, seq int64, data []byte) []byte {
+	b := make([]byte, 0, len(data)+len(typ)+48)
+	b = append(b, `{"type":`...)
+	b = strconv.AppendQuote(b, typ)
+	if seq > 0 {
+		b = append(b, `,"seq":`...)
+		b = strconv.AppendInt(b, seq, 10)
+	}
+	b = append(b, `,"data":`...)
+	b = append(b, data...)
+	b = append(b, '}')
+	return b
+}
+
+// Append adds an event to the account's log inside tx and returns its seq.
+// agentData is the object as agents see it; visitorData, when not nil, is the
+// object as visitorID may see it. The event is published to the hub after
+// the transaction commits.
+func Append(ctx context.Context, tx *database.Tx, hub *Hub, accountID, typ, visitorID string, agentData, visitorData any) (int64, error) {
+	var seq int64
+	// Taking the next seq locks the account row until commit, so seqs are
+	// handed out in commit order even across processes and nodes.
+	if err := tx.QueryRow(ctx, `UPDATE accounts SET last_seq = last_seq + 1 WHERE id = ? RETURNING last_seq`, accountID).Scan(&seq); err != nil {
+		return 0, fmt.Errorf("next seq: %w", err)
+	}
+	if f, ok := agentData.(interface{ SetSeq(int64) }); ok {
+		f.SetSeq(seq)
+	}
+	ad, err := json.Marshal(agentData)
+	if err != nil {
+		return 0, err
+	}
+	var vd []byte
+	var vdArg, vidArg any
+	if visitorID != "" {
+		vidArg = visitorID
+	}
+	if visitorData != nil {
+		if f, ok := visitorData.(interface{ SetSeq(int64) }); ok {
+			f.SetSeq(seq)
+		}
+		if vd, err = json.Marshal(visitorData); err != nil {
+			return 0, err
+		}
+		vdArg = string(vd)
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO events (account_id, seq, type, data, visitor_id, visitor_data, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		accountID, seq, typ, string(ad), vidArg, vdArg, time.Now().UnixMicro()); err != nil {
+		return 0, fmt.Errorf("append event: %w", err)
+	}
+	e := &Event{AccountID: accountID, Seq: seq, Type: typ, VisitorID: visitorID, AgentFrame: Frame(typ, seq, ad)}
+	if vd != nil {
+		e.VisitorFrame = Frame(typ, seq, vd)
+	}
+	if hub != nil {
+		tx.AfterCommit(func() { hub.Publish(e) })
+	}
+	return seq, nil
+}
+
+// Log reads the event log.
+type Log struct {
+	db *database.DB
+}
+
+// NewLog returns a reader of the event log.
+func NewLog(db *database.DB) *Log { return &Log{db: db} }
+
+// Bounds returns the oldest kept and the latest seq of an account (0, 0 for
+// an account without events).
+func (l *Log) Bounds(ctx context.Context, accountID string) (oldest, latest int64, err error) {
+	var o sql.NullInt64
+	err = l.db.QueryRow(ctx, `SELECT (SELECT min(seq) FROM events WHERE account_id = ?), last_seq FROM accounts WHERE id = ?`, accountID, accountID).Scan(&o, &latest)
+	if err == sql.ErrNoRows {
+		return 0, 0, database.ErrNotFound
+	}
+	return o.Int64, latest, err
+}
+
+// AgentEvents returns up to limit events of the account after seq.
+func (l *Log) AgentEvents(ctx context.Context, accountID string, after int64, limit int) ([]*Event, error) {
+	rows, err := l.db.Query(ctx, `SELECT seq, type, data FROM events WHERE account_id = ? AND seq > ? ORDER BY seq LIMIT ?`, accountID, after, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*Event
+	for rows.Next() {
+		e := &Event{AccountID: accountID}
+		var data string
+		if err := rows.Scan(&e.Seq, &e.Type, &data); err != nil {
+			return nil, err
+		}
+		e.AgentFrame = Frame(e.Type, e.Seq, []byte(data))
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// VisitorEvents returns up to limit events a visitor may see after seq.
+func (l *Log) VisitorEvents(ctx context.Context, accountID, visitorID string, after int64, limit int) ([]*Event, error) {
+	rows, err := l.db.Query(ctx, `SELECT seq, type, visitor_data FROM events WHERE visitor_id = ? AND seq > ? AND account_id = ? AND visitor_data IS NOT NULL ORDER BY seq LIMIT ?`, visitorID, after, accountID, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*Event
+	for rows.Next() {
+		e := &Event{AccountID: accountID, VisitorID: visitorID}
+		var data string
+		if err := rows.Scan(&e.Seq, &e.Type, &data); err != nil {
+			return nil, err
+		}
+		e.VisitorFrame = Frame(e.Type, e.Seq, []byte(data))
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// Prune deletes events older than keep; streams asking for them get a reset.
+func (l *Log) Prune(ctx context.Context, keep time.Duration) (int64, error) {
+	var n int64
+	err := l.db.Write(ctx, func(tx *database.Tx) error {
+		res, err := tx.Exec(ctx, `DELETE FROM events WHERE created_at < ?`, time.Now().Add(-keep).UnixMicro())
+		if err != nil {
+			return err
+		}
+		n, _ = res.RowsAffected()
+		return nil
+	})
+	return n, err
+}

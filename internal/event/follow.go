@@ -1,0 +1,138 @@
+package event
+
+import (
+	"context"
+	"errors"
+)
+
+// ErrReset means the events a client asked for are no longer kept (or never
+// existed): it must reload its state through the HTTP API.
+var ErrReset = errors.New("events no longer kept")
+
+// ResetFrame is what a stream sends for ErrReset.
+var ResetFrame = []byte(`{"type":"reset"}`)
+
+const replayPage = 500
+
+// Follower turns a hub subscription plus the log into one ordered stream for
+// one client: replay from a seq, then live events, with gaps (events another
+// process committed, or that a lagging subscription dropped) filled from the
+// log, and nothing sent twice.
+type Follower struct {
+	log       *Log
+	Sub       *Sub
+	accountID string
+	visitorID string
+	last      int64
+}
+
+// Follow subscribes to an account's agent events (visitorID empty) or to one
+// visitor's events. Subscribe before reading the log so nothing committed
+// in between is missed.
+func Follow(log *Log, hub *Hub, accountID, visitorID string) *Follower {
+	f := &Follower{log: log, accountID: accountID, visitorID: visitorID}
+	if visitorID == "" {
+		f.Sub = hub.SubscribeAgent(accountID)
+	} else {
+		f.Sub = hub.SubscribeVisitor(accountID, visitorID)
+	}
+	return f
+}
+
+// Close ends the subscription.
+func (f *Follower) Close() { f.Sub.Close() }
+
+// Start sends (through send) every event after `after`, or, when after is
+// negative, starts from now with only live events to come. It returns
+// ErrReset when those events are no longer kept.
+func (f *Follower) Start(ctx context.Context, after int64, send func([]byte) error) error {
+	oldest, latest, err := f.log.Bounds(ctx, f.accountID)
+	if err != nil {
+		return err
+	}
+	if after < 0 {
+		f.last = latest
+		return nil
+	}
+	missing := after < latest && (oldest == 0 || oldest > after+1)
+	if after > latest || missing {
+		return ErrReset
+	}
+	f.last = after
+	return f.catchUp(ctx, send)
+}
+
+// catchUp sends everything in the log after the last sent seq.
+func (f *Follower) catchUp(ctx context.Context, send func([]byte) error) error {
+	for {
+		var evs []*Event
+		var err error
+		if f.visitorID == "" {
+			evs, err = f.log.AgentEvents(ctx, f.accountID, f.last, replayPage)
+		} else {
+			evs, err = f.log.VisitorEvents(ctx, f.accountID, f.visitorID, f.last, replayPage)
+		}
+		if err != nil {
+			return err
+		}
+		for _, e := range evs {
+			if err := f.emit(e, send); err != nil {
+				return err
+			}
+		}
+		if len(evs) < replayPage {
+			return nil
+		}
+	}
+}
+
+func (f *Follower) emit(e *Event, send func([]byte) error) error {
+	frame := e.AgentFrame
+	if f.visitorID != "" {
+		frame = e.VisitorFrame
+	}
+	if err := send(frame); err != nil {
+		return err
+	}
+	f.last = e.Seq
+	return nil
+}
+
+// Handle sends a live event: ephemeral frames go straight through, events
+// already sent are skipped, and a gap before an agent event is filled from
+// the log first.
+func (f *Follower) Handle(ctx context.Context, e *Event, send func([]byte) error) error {
+	if e.Seq == 0 {
+		frame := e.AgentFrame
+		if f.visitorID != "" {
+			frame = e.VisitorFrame
+		}
+		if frame == nil {
+			return nil
+		}
+		return send(frame)
+	}
+	if e.Seq <= f.last {
+		return nil
+	}
+	if f.visitorID == "" && e.Seq > f.last+1 {
+		if err := f.catchUp(ctx, send); err != nil {
+			return err
+		}
+		if e.Seq <= f.last {
+			return nil
+		}
+	}
+	return f.emit(e, send)
+}
+
+// Lagged recovers after the subscription dropped events: it re-arms lag
+// detection first, so a drop during the catch-up is signalled again, then
+// sends what the log holds.
+func (f *Follower) Lagged(ctx context.Context, send func([]byte) error) error {
+	f.Sub.ClearLag()
+	return f.catchUp(ctx, send)
+}
+
+// Last is the seq of the last event sent.
+func (f *Follower) Last() int64 { return f.last }

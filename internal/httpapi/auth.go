@@ -1,0 +1,136 @@
+package httpapi
+
+import (
+	"net/http"
+
+	"github.com/parley-chat/parley/internal/agent"
+	"github.com/parley-chat/parley/internal/apperr"
+	"github.com/parley-chat/parley/internal/respond"
+)
+
+func (s *Server) login(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Email    string `json:"email"`
+		Password string `json:"password"`
+	}
+	if err := respond.Decode(r, &in); err != nil {
+		respond.Error(w, r, s.log, err)
+		return
+	}
+	if in.Email == "" || in.Password == "" {
+		respond.Error(w, r, s.log, apperr.Invalid("email", "email and password are required"))
+		return
+	}
+	token, a, err := s.Agents.Login(r.Context(), in.Email, in.Password, clientIP(r))
+	if err != nil {
+		respond.Error(w, r, s.log, err)
+		return
+	}
+	respond.JSON(w, http.StatusOK, map[string]any{"token": token, "agent": a})
+}
+
+func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
+	if err := s.Agents.Logout(r.Context(), bearer(r)); err != nil {
+		respond.Error(w, r, s.log, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// setup creates the first owner with the one-time token printed at first
+// start, and signs them in.
+func (s *Server) setup(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Token       string `json:"token"`
+		AccountName string `json:"account_name"`
+		agent.NewAgent
+	}
+	if err := respond.Decode(r, &in); err != nil {
+		respond.Error(w, r, s.log, err)
+		return
+	}
+	acc, owner, err := s.Accounts.Setup(r.Context(), in.Token, in.NewAgent)
+	if err != nil {
+		respond.Error(w, r, s.log, err)
+		return
+	}
+	token, a, err := s.Agents.Login(r.Context(), owner.Email, in.Password, clientIP(r))
+	if err != nil {
+		respond.Error(w, r, s.log, err)
+		return
+	}
+	respond.JSON(w, http.StatusCreated, map[string]any{"token": token, "agent": a, "account": acc})
+}
+
+func (s *Server) me(w http.ResponseWriter, r *http.Request) {
+	respond.JSON(w, http.StatusOK, actor(r))
+}
+
+func (s *Server) updateMe(w http.ResponseWriter, r *http.Request) {
+	var p agent.Patch
+	if err := respond.Decode(r, &p); err != nil {
+		respond.Error(w, r, s.log, err)
+		return
+	}
+	a, err := s.Agents.UpdateMe(r.Context(), actor(r), p)
+	if err != nil {
+		respond.Error(w, r, s.log, err)
+		return
+	}
+	respond.JSON(w, http.StatusOK, a)
+}
+
+func (s *Server) account(w http.ResponseWriter, r *http.Request) {
+	acc, err := s.Accounts.Account(r.Context(), actor(r).AccountID)
+	if err != nil {
+		respond.Error(w, r, s.log, err)
+		return
+	}
+	respond.JSON(w, http.StatusOK, acc)
+}
+
+func (s *Server) listAgents(w http.ResponseWriter, r *http.Request) {
+	list, err := s.Agents.List(r.Context(), actor(r).AccountID)
+	if err != nil {
+		respond.Error(w, r, s.log, err)
+		return
+	}
+	respond.JSON(w, http.StatusOK, map[string]any{"items": list, "next_cursor": ""})
+}
+
+func (s *Server) getAgent(w http.ResponseWriter, r *http.Request) {
+	a, err := s.Agents.Agent(r.Context(), actor(r).AccountID, r.PathValue("id"))
+	if err != nil {
+		respond.Error(w, r, s.log, err)
+		return
+	}
+	respond.JSON(w, http.StatusOK, a)
+}
+
+func (s *Server) createAgent(w http.ResponseWriter, r *http.Request) {
+	var in agent.NewAgent
+	if err := respond.Decode(r, &in); err != nil {
+		respond.Error(w, r, s.log, err)
+		return
+	}
+	a, err := s.Agents.Create(r.Context(), actor(r), in)
+	if err != nil {
+		respond.Error(w, r, s.log, err)
+		return
+	}
+	respond.JSON(w, http.StatusCreated, a)
+}
+
+func (s *Server) updateAgent(w http.ResponseWriter, r *http.Request) {
+	var p agent.Patch
+	if err := respond.Decode(r, &p); err != nil {
+		respond.Error(w, r, s.log, err)
+		return
+	}
+	a, err := s.Agents.Update(r.Context(), actor(r), r.PathValue("id"), p)
+	if err != nil {
+		respond.Error(w, r, s.log, err)
+		return
+	}
+	respond.JSON(w, http.StatusOK, a)
+}

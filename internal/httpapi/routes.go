@@ -1,0 +1,71 @@
+package httpapi
+
+import (
+	"net/http"
+
+	"github.com/parley-chat/parley/internal/apperr"
+	"github.com/parley-chat/parley/internal/respond"
+)
+
+// routes is the whole route table: who may call what.
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+
+	// Operations.
+	mux.HandleFunc("GET /healthz", s.healthz)
+	mux.HandleFunc("GET /readyz", s.readyz)
+	if s.Metrics != nil {
+		mux.Handle("GET /metrics", s.Metrics.Handler())
+	}
+	mux.HandleFunc("GET /api/openapi.json", s.openAPI)
+
+	// Sign-in and first-run setup.
+	mux.HandleFunc("POST /api/v1/auth/login", s.login)
+	mux.HandleFunc("POST /api/v1/auth/logout", s.authed(s.logout))
+	mux.HandleFunc("POST /api/v1/setup", s.setup)
+
+	// The signed-in agent and the account.
+	mux.HandleFunc("GET /api/v1/me", s.authed(s.me))
+	mux.HandleFunc("PATCH /api/v1/me", s.authed(s.updateMe))
+	mux.HandleFunc("GET /api/v1/account", s.authed(s.account))
+
+	// The team: everyone may list; admins and the owner manage.
+	mux.HandleFunc("GET /api/v1/agents", s.authed(s.listAgents))
+	mux.HandleFunc("GET /api/v1/agents/{id}", s.authed(s.getAgent))
+	mux.HandleFunc("POST /api/v1/agents", s.manager(s.createAgent))
+	mux.HandleFunc("PATCH /api/v1/agents/{id}", s.authed(s.updateAgent))
+
+	// Conversations: any agent of the account; the service applies the
+	// rules of resolve and assign.
+	mux.HandleFunc("GET /api/v1/conversations", s.authed(s.listConversations))
+	mux.HandleFunc("GET /api/v1/conversations/counts", s.authed(s.conversationCounts))
+	mux.HandleFunc("GET /api/v1/conversations/{id}", s.authed(s.getConversation))
+	mux.HandleFunc("GET /api/v1/conversations/{id}/messages", s.authed(s.listMessages))
+	mux.HandleFunc("POST /api/v1/conversations/{id}/messages", s.authed(s.postMessage))
+	mux.HandleFunc("POST /api/v1/conversations/{id}/assign", s.authed(s.assign))
+	mux.HandleFunc("POST /api/v1/conversations/{id}/resolve", s.authed(s.resolve))
+	mux.HandleFunc("POST /api/v1/conversations/{id}/reopen", s.authed(s.reopen))
+
+	// Contacts (the visitor card).
+	mux.HandleFunc("GET /api/v1/contacts/{id}", s.authed(s.getContact))
+	mux.HandleFunc("PATCH /api/v1/contacts/{id}", s.authed(s.updateContact))
+
+	// Real time.
+	mux.HandleFunc("GET /api/v1/stream", s.stream)
+
+	// Anything else under /api/ is a JSON 404, not an HTML page.
+	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
+		respond.Error(w, r, s.log, apperr.NotFound("endpoint "+r.Method+" "+r.URL.Path))
+	})
+
+	// The visitor API lives in its own package with its own CORS rules.
+	if s.Widget != nil {
+		mux.Handle("/widget/v1/", s.Widget)
+	}
+
+	// Pages.
+	mux.HandleFunc("GET /{$}", s.home)
+	mux.HandleFunc("GET /setup/{token}", s.setupPage)
+	mux.HandleFunc("POST /setup/{token}", s.setupForm)
+	return mux
+}

@@ -1,0 +1,59 @@
+// Package metrics exposes Parley's Prometheus metrics: requests and their
+// latencies, open sockets, and stored messages.
+package metrics
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Metrics holds the collectors of one server.
+type Metrics struct {
+	reg      *prometheus.Registry
+	requests *prometheus.CounterVec
+	latency  *prometheus.HistogramVec
+	// Sockets counts open WebSockets by kind (agent, visitor).
+	Sockets *prometheus.GaugeVec
+}
+
+// New registers the collectors; storedMessages reports messages stored by
+// this process.
+func New(storedMessages func() int64) *Metrics {
+	m := &Metrics{
+		reg: prometheus.NewRegistry(),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "parley_http_requests_total", Help: "HTTP requests by route and status code.",
+		}, []string{"route", "code"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "parley_http_request_duration_seconds", Help: "HTTP request latency by route.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
+		}, []string{"route"}),
+		Sockets: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "parley_websockets_open", Help: "Open WebSocket connections by kind.",
+		}, []string{"kind"}),
+	}
+	m.reg.MustRegister(m.requests, m.latency, m.Sockets,
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "parley_messages_stored_total", Help: "Messages stored by this process."},
+			func() float64 { return float64(storedMessages()) }),
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// Handler serves the metrics in Prometheus text format.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
+}
+
+// Observe records one finished request.
+func (m *Metrics) Observe(route string, code int, d time.Duration) {
+	if route == "" {
+		route = "unmatched"
+	}
+	m.requests.WithLabelValues(route, strconv.Itoa(code)).Inc()
+	m.latency.WithLabelValues(route).Observe(d.Seconds())
+}

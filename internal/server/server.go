@@ -1,0 +1,90 @@
+// Package server wires Parley's parts together — database, services, hub,
+// HTTP handlers, background loops — for `parley serve` and for tests.
+package server
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/parley-chat/parley/internal/account"
+	"github.com/parley-chat/parley/internal/agent"
+	"github.com/parley-chat/parley/internal/contact"
+	"github.com/parley-chat/parley/internal/conversation"
+	"github.com/parley-chat/parley/internal/database"
+	"github.com/parley-chat/parley/internal/event"
+	"github.com/parley-chat/parley/internal/httpapi"
+	"github.com/parley-chat/parley/internal/metrics"
+	"github.com/parley-chat/parley/internal/widgetapi"
+)
+
+// Opts configures a server.
+type Opts struct {
+	DB       *database.DB
+	Logger   *slog.Logger
+	BaseURL  string
+	// VisitorMessagesPerMinute and VisitorBurst limit each visitor's sends
+	// (0: the defaults, 60 a minute with bursts of 30).
+	VisitorMessagesPerMinute int
+	VisitorBurst             int
+}
+
+// Server is a wired Parley instance.
+type Server struct {
+	DB            *database.DB
+	Hub           *event.Hub
+	Log           *event.Log
+	Accounts      *account.Service
+	Agents        *agent.Service
+	Contacts      *contact.Service
+	Conversations *conversation.Service
+	Handler       http.Handler
+	logger        *slog.Logger
+}
+
+// New wires a server on an open database.
+func New(opts Opts) *Server {
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	hub := event.NewHub()
+	s := &Server{DB: opts.DB, Hub: hub, Log: event.NewLog(opts.DB), logger: log}
+	s.Accounts = account.NewService(opts.DB)
+	s.Agents = agent.NewService(opts.DB, hub, log)
+	s.Contacts = contact.NewService(opts.DB, hub)
+	s.Conversations = conversation.NewService(opts.DB, hub, s.Agents)
+	m := metrics.New(s.Conversations.Stored)
+	widget := widgetapi.New(widgetapi.Opts{
+		Logger: log, Accounts: s.Accounts, Agents: s.Agents, Conversations: s.Conversations, Contacts: s.Contacts,
+		Log: s.Log, Hub: hub, Metrics: m, MessagesPerMinute: opts.VisitorMessagesPerMinute, Burst: opts.VisitorBurst,
+	})
+	s.Handler = httpapi.New(httpapi.Opts{
+		Logger: log, DB: opts.DB, Accounts: s.Accounts, Agents: s.Agents, Conversations: s.Conversations, Contacts: s.Contacts,
+		Log: s.Log, Hub: hub, Metrics: m, BaseURL: opts.BaseURL, Widget: widget,
+	})
+	return s
+}
+
+// EventRetention is how long the event log keeps events for replay; the API
+// promises at least 7 days.
+const EventRetention = 8 * 24 * time.Hour
+
+// Run does the background work until ctx ends: pruning old events hourly.
+func (s *Server) Run(ctx context.Context) error {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		if n, err := s.Log.Prune(ctx, EventRetention); err != nil && ctx.Err() == nil {
+			s.logger.Error("prune_events_failed", "err", err)
+		} else if n > 0 {
+			s.logger.Info("events_pruned", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
+}

@@ -1,0 +1,358 @@
+// Package widgetapi serves the visitor-facing API of the chat box
+// (/widget/v1): sessions, messages over HTTP and WebSocket, and identify.
+// It is the only API open to other origins (CORS).
+package widgetapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/parley-chat/parley/internal/account"
+	"github.com/parley-chat/parley/internal/agent"
+	"github.com/parley-chat/parley/internal/apperr"
+	"github.com/parley-chat/parley/internal/contact"
+	"github.com/parley-chat/parley/internal/conversation"
+	"github.com/parley-chat/parley/internal/event"
+	"github.com/parley-chat/parley/internal/metrics"
+	"github.com/parley-chat/parley/internal/respond"
+	"github.com/parley-chat/parley/internal/stream"
+)
+
+// Opts are the dependencies of the visitor API.
+type Opts struct {
+	Logger        *slog.Logger
+	Accounts      *account.Service
+	Agents        *agent.Service
+	Conversations *conversation.Service
+	Contacts      *contact.Service
+	Log           *event.Log
+	Hub           *event.Hub
+	Metrics       *metrics.Metrics
+	// MessagesPerMinute and Burst limit each visitor's sends
+	// (defaults 60 and 30).
+	MessagesPerMinute int
+	Burst             int
+}
+
+// API is the visitor API handler.
+type API struct {
+	Opts
+	log     *slog.Logger
+	mux     *http.ServeMux
+	limiter *bucketLimiter
+}
+
+// New builds the visitor API.
+func New(opts Opts) *API {
+	if opts.MessagesPerMinute <= 0 {
+		opts.MessagesPerMinute = 60
+	}
+	if opts.Burst <= 0 {
+		opts.Burst = 30
+	}
+	a := &API{Opts: opts, log: opts.Logger, mux: http.NewServeMux(), limiter: newBucketLimiter(opts.MessagesPerMinute, opts.Burst)}
+	a.mux.HandleFunc("POST /widget/v1/session", a.session)
+	a.mux.HandleFunc("POST /widget/v1/messages", a.visitor(a.postMessage))
+	a.mux.HandleFunc("GET /widget/v1/messages", a.visitor(a.listMessages))
+	a.mux.HandleFunc("POST /widget/v1/identify", a.visitor(a.identify))
+	a.mux.HandleFunc("GET /widget/v1/stream", a.stream)
+	a.mux.HandleFunc("/widget/v1/", func(w http.ResponseWriter, r *http.Request) {
+		respond.Error(w, r, a.log, apperr.NotFound("endpoint "+r.Method+" "+r.URL.Path))
+	})
+	return a
+}
+
+// ServeHTTP answers CORS preflights and adds CORS headers: the chat box
+// runs on the shop's own origin. Visitors authenticate with a bearer token,
+// never cookies, so any origin may call.
+func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("Access-Control-Allow-Origin", "*")
+	if r.Method == http.MethodOptions {
+		h.Set("Access-Control-Allow-Methods", "GET, POST, OPTIONS")
+		h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type")
+		h.Set("Access-Control-Max-Age", "86400")
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	h.Set("Cache-Control", "no-store")
+	a.mux.ServeHTTP(w, r)
+}
+
+type ctxKey int
+
+const visitorKey ctxKey = 1
+
+func visitorOf(r *http.Request) contact.Visitor {
+	v, _ := r.Context().Value(visitorKey).(contact.Visitor)
+	return v
+}
+
+func bearer(r *http.Request) string {
+	h := r.Header.Get("Authorization")
+	if len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
+		return strings.TrimSpace(h[7:])
+	}
+	return ""
+}
+
+// visitor wraps a handler that needs the visitor token.
+func (a *API) visitor(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		v, err := a.Contacts.VisitorByToken(r.Context(), bearer(r))
+		if err != nil {
+			respond.Error(w, r, a.log, err)
+			return
+		}
+		h(w, r.WithContext(context.WithValue(r.Context(), visitorKey, v)))
+	}
+}
+
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+type sessionResponse struct {
+	VisitorToken string                            `json:"visitor_token"`
+	VisitorID    string                            `json:"visitor_id"`
+	ContactID    string                            `json:"contact_id"`
+	Conversation *conversation.VisitorConversation `json:"conversation"`
+	Online       bool                              `json:"online"`
+	AccountName  string                            `json:"account_name"`
+}
+
+func (a *API) session(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		WidgetKey    string        `json:"widget_key"`
+		VisitorToken string        `json:"visitor_token"`
+		Page         *contact.Page `json:"page"`
+	}
+	if err := respond.Decode(r, &in); err != nil {
+		respond.Error(w, r, a.log, err)
+		return
+	}
+	acc, err := a.Accounts.ByWidgetKey(r.Context(), in.WidgetKey)
+	if err != nil {
+		respond.Error(w, r, a.log, err)
+		return
+	}
+	v, token, err := a.Contacts.Session(r.Context(), acc.ID, in.VisitorToken, clientIP(r), r.UserAgent(), in.Page)
+	if err != nil {
+		respond.Error(w, r, a.log, err)
+		return
+	}
+	out := sessionResponse{VisitorToken: token, VisitorID: v.ID, ContactID: v.ContactID, AccountName: acc.Name}
+	c, err := a.Conversations.VisitorConversation(r.Context(), v)
+	switch {
+	case err == nil:
+		out.Conversation = c.ForVisitor()
+	case !errors.Is(err, apperr.ErrNotFound):
+		respond.Error(w, r, a.log, err)
+		return
+	}
+	if out.Online, err = a.Agents.Online(r.Context(), acc.ID); err != nil {
+		respond.Error(w, r, a.log, err)
+		return
+	}
+	respond.JSON(w, http.StatusOK, out)
+}
+
+// send stores a visitor message under the visitor's rate limit.
+func (a *API) send(ctx context.Context, v contact.Visitor, text, clientID string) (*conversation.Message, bool, error) {
+	if ok, wait := a.limiter.allow(v.ID, time.Now()); !ok {
+		return nil, false, apperr.RateLimited("too many messages; slow down", wait)
+	}
+	return a.Conversations.PostVisitorMessage(ctx, v, text, clientID)
+}
+
+func (a *API) postMessage(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Text     string `json:"text"`
+		ClientID string `json:"client_id"`
+	}
+	if err := respond.Decode(r, &in); err != nil {
+		respond.Error(w, r, a.log, err)
+		return
+	}
+	m, created, err := a.send(r.Context(), visitorOf(r), in.Text, in.ClientID)
+	if err != nil {
+		respond.Error(w, r, a.log, err)
+		return
+	}
+	status := http.StatusOK
+	if created {
+		status = http.StatusCreated
+	}
+	respond.JSON(w, status, m)
+}
+
+func (a *API) listMessages(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	var after, limit int64
+	var err error
+	if v := q.Get("after_seq"); v != "" {
+		after, err = strconv.ParseInt(v, 10, 64)
+	}
+	if v := q.Get("cursor"); v != "" && err == nil {
+		after, err = strconv.ParseInt(v, 10, 64)
+	}
+	if v := q.Get("limit"); v != "" && err == nil {
+		limit, err = strconv.ParseInt(v, 10, 64)
+	}
+	if err != nil || after < 0 || limit < 0 {
+		respond.Error(w, r, a.log, apperr.BadRequest("after_seq, cursor and limit must be non-negative integers"))
+		return
+	}
+	page, err := a.Conversations.VisitorMessages(r.Context(), visitorOf(r), q.Get("conversation_id"), after, int(min(limit, 1000)))
+	if err != nil {
+		respond.Error(w, r, a.log, err)
+		return
+	}
+	respond.JSON(w, http.StatusOK, page)
+}
+
+func (a *API) identify(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Name      *string        `json:"name"`
+		Email     *string        `json:"email"`
+		Phone     *string        `json:"phone"`
+		Variables map[string]any `json:"variables"`
+	}
+	if err := respond.Decode(r, &in); err != nil {
+		respond.Error(w, r, a.log, err)
+		return
+	}
+	p := contact.Patch{Name: in.Name, Email: in.Email, Phone: in.Phone}
+	if in.Variables != nil {
+		p.Variables = make(map[string]string, len(in.Variables))
+		for k, v := range in.Variables {
+			p.Variables[k] = variableText(v)
+		}
+	}
+	v := visitorOf(r)
+	c, err := a.Contacts.Identify(r.Context(), v.AccountID, v.ContactID, p)
+	if err != nil {
+		respond.Error(w, r, a.log, err)
+		return
+	}
+	respond.JSON(w, http.StatusOK, c.Public())
+}
+
+// variableText shows a variable the site sent as text: strings as they are,
+// anything else as its JSON.
+func variableText(v any) string {
+	if s, ok := v.(string); ok {
+		return s
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+// stream is the visitor WebSocket; any page origin may open it.
+func (a *API) stream(w http.ResponseWriter, r *http.Request) {
+	token := r.URL.Query().Get("token")
+	if token == "" {
+		token = bearer(r)
+	}
+	v, err := a.Contacts.VisitorByToken(r.Context(), token)
+	if err != nil {
+		respond.Error(w, r, a.log, err)
+		return
+	}
+	after := int64(-1)
+	if s := r.URL.Query().Get("after_seq"); s != "" {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil || n < 0 {
+			respond.Error(w, r, a.log, apperr.BadRequest("after_seq must be a non-negative integer"))
+			return
+		}
+		after = n
+	}
+	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{InsecureSkipVerify: true})
+	if err != nil {
+		return
+	}
+	if a.Metrics != nil {
+		g := a.Metrics.Sockets.WithLabelValues("visitor")
+		g.Inc()
+		defer g.Dec()
+	}
+	f := event.Follow(a.Log, a.Hub, v.AccountID, v.ID)
+	a.announce(v, true)
+	defer func() {
+		f.Close()
+		a.announce(v, a.Hub.VisitorOnline(v.AccountID, v.ID))
+	}()
+	if err := stream.Serve(context.WithoutCancel(r.Context()), ws, f, after, a.frame(v)); err != nil {
+		a.log.Debug("visitor_stream_closed", "visitor_id", v.ID, "err", err)
+	}
+}
+
+// announce tells the account's agents whether a visitor is connected.
+func (a *API) announce(v contact.Visitor, online bool) {
+	b, _ := json.Marshal(map[string]any{"visitor_id": v.ID, "contact_id": v.ContactID, "online": online})
+	a.Hub.Publish(&event.Event{AccountID: v.AccountID, AgentFrame: event.Frame("presence", 0, b)})
+}
+
+// frame handles what the chat box sends over its socket.
+func (a *API) frame(v contact.Visitor) stream.Handler {
+	return func(ctx context.Context, c *stream.Conn, data []byte) {
+		var f struct {
+			Type     string `json:"type"`
+			ClientID string `json:"client_id"`
+			Text     string `json:"text"`
+			On       bool   `json:"on"`
+			URL      string `json:"url"`
+			Title    string `json:"title"`
+			Referrer string `json:"referrer"`
+		}
+		if err := json.Unmarshal(data, &f); err != nil {
+			c.Send(stream.ErrorFrame("", "bad_request", "frame is not valid JSON"))
+			return
+		}
+		switch f.Type {
+		case "message.send":
+			if f.ClientID == "" {
+				c.Send(stream.ErrorFrame("", "invalid", "message.send needs a client_id"))
+				return
+			}
+			m, _, err := a.send(ctx, v, f.Text, f.ClientID)
+			if err != nil {
+				_, d := respond.Classify(err)
+				if d.Code == "internal" {
+					a.log.Error("visitor_send_failed", "visitor_id", v.ID, "err", err)
+				}
+				c.Send(stream.ErrorFrame(f.ClientID, d.Code, d.Message))
+				return
+			}
+			b, _ := json.Marshal(m)
+			c.Send(stream.AckFrame(f.ClientID, b))
+		case "typing":
+			conv, err := a.Conversations.VisitorConversation(ctx, v)
+			if err != nil {
+				return // typing before the first message: nobody to tell
+			}
+			b, _ := json.Marshal(map[string]any{"conversation_id": conv.ID, "sender_type": "visitor", "visitor_id": v.ID, "on": f.On})
+			a.Hub.Publish(&event.Event{AccountID: v.AccountID, AgentFrame: event.Frame("typing", 0, b)})
+		case "page.view":
+			if err := a.Contacts.PageView(ctx, v, contact.Page{URL: f.URL, Title: f.Title, Referrer: f.Referrer}); err != nil {
+				a.log.Error("page_view_failed", "visitor_id", v.ID, "err", err)
+			}
+		default:
+			c.Send(stream.ErrorFrame(f.ClientID, "bad_request", "unknown frame type; expected message.send, typing or page.view"))
+		}
+	}
+}
