@@ -50,6 +50,11 @@ type DB struct {
 	writer  *writer
 	log     *slog.Logger
 	rebinds sync.Map // query string -> dialect-specific query
+	// SQLite re-parses every unprepared statement, which costs more than
+	// running it; these caches keep one prepared statement per query.
+	// (pgx caches prepared statements by itself.)
+	readStmts  sync.Map // query -> *sql.Stmt on the read pool
+	writeStmts sync.Map // query -> *sql.Stmt on the writer connection
 }
 
 // Open connects to the database named by opts and migrates it to the latest
@@ -82,13 +87,16 @@ func Open(ctx context.Context, opts Opts) (*DB, error) {
 		path := filepath.Join(opts.DataDir, "parley.db")
 		// WAL lets readers run beside the single writer; synchronous=FULL
 		// makes every commit durable, which group commit keeps affordable.
-		params := "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(ON)"
+		params := "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(ON)&_pragma=temp_store(MEMORY)&_pragma=cache_size(-32768)"
 		db.write, err = sql.Open("sqlite", "file:"+path+params+"&_txlock=immediate")
 		if err != nil {
 			return nil, fmt.Errorf("open sqlite: %w", err)
 		}
-		db.write.SetMaxOpenConns(1)
-		db.write.SetMaxIdleConns(1)
+		// Only the writer goroutine begins transactions, so at most one
+		// write transaction runs at a time; the second connection lets a
+		// statement be prepared while a transaction holds the first.
+		db.write.SetMaxOpenConns(2)
+		db.write.SetMaxIdleConns(2)
 		db.write.SetConnMaxIdleTime(0)
 		db.write.SetConnMaxLifetime(0)
 		db.read, err = sql.Open("sqlite", "file:"+path+params+"&_pragma=query_only(ON)")
@@ -168,13 +176,40 @@ func (db *DB) Rebind(query string) string {
 	return q
 }
 
+// prepared returns the cached prepared statement of query on pool, or nil
+// when statements are not cached (PostgreSQL) or preparing failed (the
+// caller then runs the query unprepared and reports its error).
+func (db *DB) prepared(cache *sync.Map, pool *sql.DB, query string) *sql.Stmt {
+	if db.dialect != SQLite {
+		return nil
+	}
+	if st, ok := cache.Load(query); ok {
+		return st.(*sql.Stmt)
+	}
+	st, err := pool.Prepare(query)
+	if err != nil {
+		return nil
+	}
+	if prev, loaded := cache.LoadOrStore(query, st); loaded {
+		st.Close()
+		return prev.(*sql.Stmt)
+	}
+	return st
+}
+
 // Query runs a read-only query on the read pool.
 func (db *DB) Query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if st := db.prepared(&db.readStmts, db.read, query); st != nil {
+		return st.QueryContext(ctx, args...)
+	}
 	return db.read.QueryContext(ctx, db.Rebind(query), args...)
 }
 
 // QueryRow runs a read-only single-row query on the read pool.
 func (db *DB) QueryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	if st := db.prepared(&db.readStmts, db.read, query); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
 	return db.read.QueryRowContext(ctx, db.Rebind(query), args...)
 }
 

@@ -5,8 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
-	"time"
 )
 
 // Tx is one write inside a shared transaction. Statements use ? placeholders.
@@ -16,7 +16,17 @@ type Tx struct {
 	db    *DB
 	tx    *sql.Tx
 	ctx   context.Context
+	b     *shared
 	after []func()
+	// dirty is set once the write changed something; a write that fails
+	// after that cannot simply be left out of the batch.
+	dirty bool
+}
+
+// shared is the state shared by the writes of one transaction.
+type shared struct {
+	values map[string]any
+	before []func(*Tx) error
 }
 
 // Dialect reports the SQL flavour of the transaction.
@@ -24,24 +34,64 @@ func (t *Tx) Dialect() Dialect { return t.db.dialect }
 
 // Exec runs a statement.
 func (t *Tx) Exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	t.dirty = true
+	if st := t.db.prepared(&t.db.writeStmts, t.db.write, query); st != nil {
+		return t.tx.StmtContext(t.ctx, st).ExecContext(t.ctx, args...)
+	}
 	return t.tx.ExecContext(t.ctx, t.db.Rebind(query), args...)
 }
 
 // Query runs a query inside the transaction.
 func (t *Tx) Query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	t.markIfWrite(query)
+	if st := t.db.prepared(&t.db.writeStmts, t.db.write, query); st != nil {
+		return t.tx.StmtContext(t.ctx, st).QueryContext(t.ctx, args...)
+	}
 	return t.tx.QueryContext(t.ctx, t.db.Rebind(query), args...)
 }
 
 // QueryRow runs a single-row query inside the transaction.
 func (t *Tx) QueryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	t.markIfWrite(query)
+	if st := t.db.prepared(&t.db.writeStmts, t.db.write, query); st != nil {
+		return t.tx.StmtContext(t.ctx, st).QueryRowContext(t.ctx, args...)
+	}
 	return t.tx.QueryRowContext(t.ctx, t.db.Rebind(query), args...)
 }
+
+// markIfWrite marks the write dirty for UPDATE … RETURNING and the like.
+func (t *Tx) markIfWrite(query string) {
+	q := strings.TrimLeft(query, " \t\n")
+	if len(q) < 6 || !strings.EqualFold(q[:6], "SELECT") {
+		t.dirty = true
+	}
+}
+
+// MarkDirty records that the write changed state kept outside SQL (such as
+// a batch value), so a later failure cannot leave it out of the batch.
+func (t *Tx) MarkDirty() { t.dirty = true }
 
 // AfterCommit registers fn to run once the transaction has committed.
 func (t *Tx) AfterCommit(fn func()) { t.after = append(t.after, fn) }
 
+// BatchValue returns a value shared by the writes of this transaction.
+func (t *Tx) BatchValue(key string) any { return t.b.values[key] }
+
+// SetBatchValue stores a value shared by the writes of this transaction,
+// with fn (if not nil) to run once just before the commit.
+func (t *Tx) SetBatchValue(key string, v any, beforeCommit func(*Tx) error) {
+	t.b.values[key] = v
+	if beforeCommit != nil {
+		t.b.before = append(t.b.before, beforeCommit)
+	}
+}
+
 // ErrClosed is returned for writes submitted after Close.
 var ErrClosed = errors.New("database closed")
+
+// errRetryAlone means a write failed after changing the shared transaction:
+// the batch is rolled back and each write retried in a transaction of its own.
+var errRetryAlone = errors.New("retry writes one by one")
 
 type writeReq struct {
 	ctx  context.Context
@@ -50,9 +100,10 @@ type writeReq struct {
 }
 
 // writer is the group-commit loop: it takes every write waiting at the moment
-// and runs them in one transaction, each inside its own savepoint so that one
-// refused write does not undo the others. One commit (one fsync) then makes
-// the whole batch durable.
+// and runs them in one transaction, so one commit (one fsync) makes the whole
+// batch durable. A write refused before it changed anything is simply left
+// out; one that fails halfway sends the batch back to be retried write by
+// write, so a bad write never fails its neighbours.
 type writer struct {
 	db       *DB
 	reqs     chan *writeReq
@@ -139,9 +190,7 @@ func (w *writer) drain() {
 	}
 }
 
-// commit runs one batch. On a failure of the transaction itself (not of a
-// single write) every write of the batch is retried alone so that one bad
-// write cannot fail its neighbours.
+// commit runs one batch and answers its writers.
 func (w *writer) commit(batch []*writeReq) {
 	errs, after, err := w.try(batch)
 	if err != nil && len(batch) > 1 {
@@ -163,8 +212,9 @@ func (w *writer) commit(batch []*writeReq) {
 }
 
 func (w *writer) try(batch []*writeReq) (errs []error, after [][]func(), err error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
+	// An uncancellable context: a batch must not die with one caller, and
+	// the SQLite driver then skips its per-statement interrupt watcher.
+	ctx := context.Background()
 	sqlTx, err := w.db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, nil, fmt.Errorf("begin: %w", err)
@@ -172,33 +222,31 @@ func (w *writer) try(batch []*writeReq) (errs []error, after [][]func(), err err
 	defer sqlTx.Rollback()
 	errs = make([]error, len(batch))
 	after = make([][]func(), len(batch))
-	single := len(batch) == 1
+	b := &shared{values: make(map[string]any)}
 	for i, r := range batch {
 		if e := r.ctx.Err(); e != nil {
 			errs[i] = e
 			continue
 		}
-		tx := &Tx{db: w.db, tx: sqlTx, ctx: ctx}
-		if single {
-			if e := r.fn(tx); e != nil {
-				return []error{e}, [][]func(){nil}, nil
+		tx := &Tx{db: w.db, tx: sqlTx, ctx: ctx, b: b}
+		if e := r.fn(tx); e != nil {
+			if tx.dirty {
+				if len(batch) == 1 {
+					return []error{e}, [][]func(){nil}, nil // rolled back by the defer
+				}
+				return nil, nil, errRetryAlone
 			}
-			after[i] = tx.after
+			errs[i] = e
 			continue
 		}
-		if _, e := sqlTx.ExecContext(ctx, "SAVEPOINT w"); e != nil {
-			return nil, nil, fmt.Errorf("savepoint: %w", e)
-		}
-		if e := r.fn(tx); e != nil {
-			errs[i] = e
-			if _, e := sqlTx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT w"); e != nil {
-				return nil, nil, fmt.Errorf("rollback to savepoint: %w", e)
+		after[i] = tx.after
+	}
+	if len(b.before) > 0 {
+		tx := &Tx{db: w.db, tx: sqlTx, ctx: ctx, b: b}
+		for _, fn := range b.before {
+			if err := fn(tx); err != nil {
+				return nil, nil, fmt.Errorf("before commit: %w", err)
 			}
-		} else {
-			after[i] = tx.after
-		}
-		if _, e := sqlTx.ExecContext(ctx, "RELEASE SAVEPOINT w"); e != nil {
-			return nil, nil, fmt.Errorf("release savepoint: %w", e)
 		}
 	}
 	if err := sqlTx.Commit(); err != nil {

@@ -55,11 +55,9 @@ func Frame(typ string, seq int64, data []byte) []byte {
 // object as visitorID may see it. The event is published to the hub after
 // the transaction commits.
 func Append(ctx context.Context, tx *database.Tx, hub *Hub, accountID, typ, visitorID string, agentData, visitorData any) (int64, error) {
-	var seq int64
-	// Taking the next seq locks the account row until commit, so seqs are
-	// handed out in commit order even across processes and nodes.
-	if err := tx.QueryRow(ctx, `UPDATE accounts SET last_seq = last_seq + 1 WHERE id = ? RETURNING last_seq`, accountID).Scan(&seq); err != nil {
-		return 0, fmt.Errorf("next seq: %w", err)
+	seq, err := nextSeq(ctx, tx, accountID)
+	if err != nil {
+		return 0, err
 	}
 	if f, ok := agentData.(interface{ SetSeq(int64) }); ok {
 		f.SetSeq(seq)
@@ -94,6 +92,29 @@ func Append(ctx context.Context, tx *database.Tx, hub *Hub, accountID, typ, visi
 		tx.AfterCommit(func() { hub.Publish(e) })
 	}
 	return seq, nil
+}
+
+// nextSeq hands out the account's next seq. The first event of an account
+// in a transaction locks the account row (an UPDATE), so seqs are handed out
+// in commit order even across processes and nodes; the rest of the batch
+// counts in memory and the new last_seq is written once before commit.
+func nextSeq(ctx context.Context, tx *database.Tx, accountID string) (int64, error) {
+	tx.MarkDirty()
+	key := "seq:" + accountID
+	if cur, ok := tx.BatchValue(key).(*int64); ok {
+		*cur++
+		return *cur, nil
+	}
+	cur := new(int64)
+	if err := tx.QueryRow(ctx, `UPDATE accounts SET last_seq = last_seq WHERE id = ? RETURNING last_seq`, accountID).Scan(cur); err != nil {
+		return 0, fmt.Errorf("lock account for seq: %w", err)
+	}
+	*cur++
+	tx.SetBatchValue(key, cur, func(tx *database.Tx) error {
+		_, err := tx.Exec(ctx, `UPDATE accounts SET last_seq = ? WHERE id = ?`, *cur, accountID)
+		return err
+	})
+	return *cur, nil
 }
 
 // Log reads the event log.

@@ -3,8 +3,8 @@
 //
 // # The rule
 //
-// Every free-text field is masked before it is stored or sent. A card
-// number is a maximal run of 13 to 19 digits in which neighbouring digits
+// Every free-text field goes through [Cards] before it is stored or sent.
+// A card number is a maximal run of 13 to 19 digits in which neighbouring digits
 // are separated by at most one space or dash, and whose digits pass the
 // Luhn check. Cards keeps the last four digits and the separators of such a
 // run and replaces every other digit with '*':
@@ -13,8 +13,12 @@
 //	4111-1111-1111-1111   becomes   ****-****-****-1111
 //	4111111111111111      becomes   ************1111
 //
-// Two separators in a row end a run, so "4111  1111  1111  1111" is four
-// short runs and stays as it is. A run of more than 19 digits is never
+// Two separators in a row end a run, so a number written with two spaces
+// between its groups is four short runs and stays as it is:
+//
+//	4111  1111  1111  1111
+//
+// A run of more than 19 digits is never
 // masked, not even a 13–19 digit window inside it: it is some other, longer
 // number, and masking a piece of it would garble it without protecting
 // anything. Runs that fail the Luhn check are left alone too.
@@ -41,7 +45,7 @@
 //     by other characters, and such numbers are never masked in part.
 //     Punctuation without digits is fine: "(4111 1111 1111 1111)" and
 //     "card:4111111111111111." are masked.
-//   - It overlaps an IBAN: two ASCII letters, two check digits and up to 30
+//   - It overlaps an IBAN: two ASCII letters, two check digits and 11 to 30
 //     more letters and digits, written compactly or in groups of four
 //     separated by single spaces, standing as whole words and passing the
 //     ISO 13616 mod-97 check. An IBAN's digits often form a 13–19 digit run
@@ -51,20 +55,20 @@
 //     number that merely sits next to two letters very unlikely to be
 //     spared.
 //   - It looks like a phone number: it directly follows a plus sign ('+' or
-//     the fullwidth '＋'), the international format, or its first digit is
-//     0. No card number starts with 0, while national numbers and the 00
-//     international prefix do.
+//     the fullwidth '＋'), as in the international format
+//     "+36 30 123 4567 83", or its first digit is 0. No card number starts
+//     with 0, while national numbers and the 00 international prefix do.
 //   - It is an ISBN-13: 13 digits starting with 978 or 979 that pass the
 //     ISBN check. Those prefixes are reserved for books ("Bookland"), and no
 //     card number starts with them.
 //   - It contains a calendar date: three neighbouring groups joined by
 //     dashes that read as YYYY-MM-DD, DD-MM-YYYY or MM-DD-YYYY with a year
-//     from 1900 to 2099. "2024-01-15 2024-01-20" is a 16-digit run, but card
-//     numbers are never written in groups of two.
+//     from 1900 to 2099. "2024-01-15 2024-01-23" is a Luhn-valid 16-digit
+//     run, but nobody groups a card number like a date.
 //   - It overlaps a UUID (8-4-4-4-12 hexadecimal digits joined by dashes).
 //     A UUID whose other groups happen to be all letters has no further
 //     digits in its word, yet its last groups can form a Luhn-valid run
-//     such as "1234-123456789012".
+//     such as "1234-123456789011".
 package mask
 
 import (

@@ -1,0 +1,262 @@
+// Package apitest starts a real Parley handler on a fresh database for
+// black-box tests of the HTTP and WebSocket APIs, with small helpers for the
+// calls tests make again and again.
+package apitest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/parley-chat/parley/internal/agent"
+	"github.com/parley-chat/parley/internal/server"
+	"github.com/parley-chat/parley/internal/testdb"
+)
+
+// Env is a running server for one test.
+type Env struct {
+	T      testing.TB
+	URL    string
+	Server *server.Server
+	HTTP   *httptest.Server
+	n      atomic.Int64
+}
+
+// Options tune the server under test.
+type Options struct {
+	VisitorMessagesPerMinute int
+	VisitorBurst             int
+}
+
+// New starts a server on a fresh database (SQLite, or PostgreSQL when
+// PARLEY_TEST_DATABASE_URL is set).
+func New(t testing.TB, opts ...Options) *Env {
+	t.Helper()
+	var o Options
+	if len(opts) > 0 {
+		o = opts[0]
+	}
+	db := testdb.Open(t)
+	srv := server.New(server.Opts{DB: db, VisitorMessagesPerMinute: o.VisitorMessagesPerMinute, VisitorBurst: o.VisitorBurst})
+	hs := httptest.NewServer(srv.Handler)
+	t.Cleanup(hs.Close)
+	return &Env{T: t, URL: hs.URL, Server: srv, HTTP: hs}
+}
+
+// Response is a decoded HTTP response.
+type Response struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+// JSON decodes the body into v, failing the test on bad JSON.
+func (r Response) JSON(t testing.TB, v any) {
+	t.Helper()
+	if err := json.Unmarshal(r.Body, v); err != nil {
+		t.Fatalf("decode %s: %v", r.Body, err)
+	}
+}
+
+// Map decodes the body as a JSON object.
+func (r Response) Map(t testing.TB) map[string]any {
+	t.Helper()
+	var m map[string]any
+	r.JSON(t, &m)
+	return m
+}
+
+// ErrorCode returns error.code of an error body ("" when none).
+func (r Response) ErrorCode() string {
+	var e struct {
+		Error struct {
+			Code string `json:"code"`
+		} `json:"error"`
+	}
+	json.Unmarshal(r.Body, &e)
+	return e.Error.Code
+}
+
+// Do sends a request with an optional bearer token and JSON body (a string
+// or []byte is sent as is, anything else is encoded).
+func (e *Env) Do(method, path, token string, body any) Response {
+	e.T.Helper()
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rd = strings.NewReader(b)
+	case []byte:
+		rd = bytes.NewReader(b)
+	default:
+		j, err := json.Marshal(b)
+		if err != nil {
+			e.T.Fatalf("encode body: %v", err)
+		}
+		rd = bytes.NewReader(j)
+	}
+	req, err := http.NewRequest(method, e.URL+path, rd)
+	if err != nil {
+		e.T.Fatalf("new request: %v", err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if rd != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.T.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return Response{Status: res.StatusCode, Header: res.Header, Body: b}
+}
+
+// Must sends a request and fails the test unless the status is want.
+func (e *Env) Must(want int, method, path, token string, body any) Response {
+	e.T.Helper()
+	r := e.Do(method, path, token, body)
+	if r.Status != want {
+		e.T.Fatalf("%s %s = %d %s, want %d", method, path, r.Status, r.Body, want)
+	}
+	return r
+}
+
+// Account is a created account with its signed-in owner.
+type Account struct {
+	ID         string
+	WidgetKey  string
+	OwnerID    string
+	OwnerToken string
+	OwnerEmail string
+}
+
+// Person is a signed-in agent.
+type Person struct {
+	ID    string
+	Email string
+	Name  string
+	Role  string
+	Token string
+}
+
+// NewAccount creates an account with a signed-in owner.
+func (e *Env) NewAccount() Account {
+	e.T.Helper()
+	n := e.n.Add(1)
+	email := fmt.Sprintf("owner%d-%d@example.com", n, time.Now().UnixNano())
+	acc, owner, err := e.Server.Accounts.Create(context.Background(), fmt.Sprintf("Shop %d", n), agent.NewAgent{Email: email, Password: "password123", Name: "Olivia Owner"})
+	if err != nil {
+		e.T.Fatalf("create account: %v", err)
+	}
+	return Account{ID: acc.ID, WidgetKey: acc.WidgetKey, OwnerID: owner.ID, OwnerEmail: email, OwnerToken: e.Login(email, "password123")}
+}
+
+// Login signs in and returns the token.
+func (e *Env) Login(email, password string) string {
+	e.T.Helper()
+	var out struct {
+		Token string `json:"token"`
+	}
+	e.Must(http.StatusOK, "POST", "/api/v1/auth/login", "", map[string]string{"email": email, "password": password}).JSON(e.T, &out)
+	return out.Token
+}
+
+// NewAgent adds an agent with role (agent or admin) to acc and signs it in.
+func (e *Env) NewAgent(acc Account, role, name string) Person {
+	e.T.Helper()
+	n := e.n.Add(1)
+	email := fmt.Sprintf("agent%d-%d@example.com", n, time.Now().UnixNano())
+	var a struct {
+		ID string `json:"id"`
+	}
+	e.Must(http.StatusCreated, "POST", "/api/v1/agents", acc.OwnerToken, map[string]string{"email": email, "name": name, "password": "password123", "role": role}).JSON(e.T, &a)
+	return Person{ID: a.ID, Email: email, Name: name, Role: role, Token: e.Login(email, "password123")}
+}
+
+// Visitor is a chat-box visitor session.
+type Visitor struct {
+	Token     string
+	ID        string
+	ContactID string
+}
+
+// NewVisitor starts a visitor session on acc's chat box.
+func (e *Env) NewVisitor(acc Account) Visitor {
+	e.T.Helper()
+	var out struct {
+		VisitorToken string `json:"visitor_token"`
+		VisitorID    string `json:"visitor_id"`
+		ContactID    string `json:"contact_id"`
+	}
+	e.Must(http.StatusOK, "POST", "/widget/v1/session", "", map[string]any{"widget_key": acc.WidgetKey}).JSON(e.T, &out)
+	return Visitor{Token: out.VisitorToken, ID: out.VisitorID, ContactID: out.ContactID}
+}
+
+// VisitorSays sends a visitor message over HTTP and returns the stored
+// message as a map (conversation_id, seq, ...).
+func (e *Env) VisitorSays(v Visitor, text string) map[string]any {
+	e.T.Helper()
+	id := fmt.Sprintf("c-%d-%d", e.n.Add(1), time.Now().UnixNano())
+	return e.Must(http.StatusCreated, "POST", "/widget/v1/messages", v.Token, map[string]string{"text": text, "client_id": id}).Map(e.T)
+}
+
+// Dial opens a WebSocket to path (a stream URL with its query string).
+func (e *Env) Dial(path string, header http.Header) (*websocket.Conn, *http.Response, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	ws, res, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(e.URL, "http")+path, &websocket.DialOptions{HTTPHeader: header})
+	if ws != nil {
+		ws.SetReadLimit(1 << 20)
+		e.T.Cleanup(func() { ws.CloseNow() })
+	}
+	return ws, res, err
+}
+
+// Frame is a decoded stream frame.
+type Frame struct {
+	Type     string          `json:"type"`
+	Seq      int64           `json:"seq"`
+	ClientID string          `json:"client_id"`
+	Data     json.RawMessage `json:"data"`
+	Error    *struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	} `json:"error"`
+}
+
+// Read reads one frame within timeout.
+func Read(ws *websocket.Conn, timeout time.Duration) (Frame, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	_, b, err := ws.Read(ctx)
+	if err != nil {
+		return Frame{}, err
+	}
+	var f Frame
+	err = json.Unmarshal(b, &f)
+	return f, err
+}
+
+// Write sends one JSON frame.
+func Write(ws *websocket.Conn, v any) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return ws.Write(ctx, websocket.MessageText, b)
+}
