@@ -64,6 +64,9 @@ func (s *Service) ByWidgetKey(ctx context.Context, key string) (Account, error) 
 
 func validAccountName(name string) (string, error) {
 	name = strings.TrimSpace(name)
+	if !utf8.ValidString(name) || strings.ContainsRune(name, 0) {
+		return "", apperr.Invalid("name", "account name must be valid text")
+	}
 	if name == "" {
 		return "", apperr.Invalid("name", "account name must not be empty")
 	}
@@ -119,6 +122,9 @@ func (s *Service) FirstStart(ctx context.Context, accountName string, owner *age
 			return Account{}, "", errors.New("PARLEY_OWNER_PASSWORD: must be at least 8 characters")
 		}
 	}
+	if accountName, err = validAccountName(accountName); err != nil {
+		return Account{}, "", fmt.Errorf("PARLEY_ACCOUNT_NAME: %w", err)
+	}
 	err = s.db.Write(ctx, func(tx *database.Tx) error {
 		var n int
 		if err := tx.QueryRow(ctx, `SELECT count(*) FROM install`).Scan(&n); err != nil {
@@ -165,10 +171,17 @@ func (s *Service) SetupPending(ctx context.Context) (bool, error) {
 }
 
 // Setup creates the owner of the first account with the one-time token
-// printed at first start; the token then stops working.
-func (s *Service) Setup(ctx context.Context, token string, owner agent.NewAgent) (Account, agent.Agent, error) {
+// printed at first start, renaming the account when accountName is given;
+// the token then stops working.
+func (s *Service) Setup(ctx context.Context, token, accountName string, owner agent.NewAgent) (Account, agent.Agent, error) {
 	var a Account
 	var o agent.Agent
+	if accountName != "" {
+		var err error
+		if accountName, err = validAccountName(accountName); err != nil {
+			return a, o, err
+		}
+	}
 	err := s.db.Write(ctx, func(tx *database.Tx) error {
 		var hash sql.NullString
 		err := tx.QueryRow(ctx, `SELECT setup_token_hash FROM install WHERE id = 1`).Scan(&hash)
@@ -187,6 +200,12 @@ func (s *Service) Setup(ctx context.Context, token string, owner agent.NewAgent)
 		owner.Role = agent.RoleOwner
 		if o, err = agent.Insert(ctx, tx, a.ID, owner); err != nil {
 			return err
+		}
+		if accountName != "" {
+			if _, err := tx.Exec(ctx, `UPDATE accounts SET name = ? WHERE id = ?`, accountName, a.ID); err != nil {
+				return err
+			}
+			a.Name = accountName
 		}
 		_, err = tx.Exec(ctx, `UPDATE install SET setup_token_hash = NULL WHERE id = 1`)
 		return err

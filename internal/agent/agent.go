@@ -108,6 +108,9 @@ func NormalizeEmail(s string) (string, error) {
 
 func validName(field, s string) (string, error) {
 	s = strings.TrimSpace(s)
+	if !utf8.ValidString(s) || strings.ContainsRune(s, 0) {
+		return "", apperr.Invalid(field, "%s must be valid text", field)
+	}
 	if s == "" {
 		return "", apperr.Invalid(field, "%s must not be empty", field)
 	}
@@ -265,15 +268,11 @@ func (s *Service) Update(ctx context.Context, actor Agent, agentID string, p Pat
 	if p.Active != nil && !*p.Active && target.Role == RoleOwner {
 		return Agent{}, apperr.Forbidden("the owner cannot be deactivated")
 	}
-	if p.Password != nil || p.NotifyOfflineMessages != nil || p.NotifyMissedConversations != nil {
-		if target.ID != actor.ID {
-			return Agent{}, apperr.Forbidden("password and notification choices are the agent's own")
-		}
-	}
 	if p.Password != nil {
-		if err := validPassword(*p.Password); err != nil {
-			return Agent{}, err
-		}
+		return Agent{}, apperr.Forbidden("a password is changed by its agent through PATCH /api/v1/me, with the current password")
+	}
+	if (p.NotifyOfflineMessages != nil || p.NotifyMissedConversations != nil) && target.ID != actor.ID {
+		return Agent{}, apperr.Forbidden("notification choices are the agent's own")
 	}
 	return s.update(ctx, actor.AccountID, agentID, p)
 }

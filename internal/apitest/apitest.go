@@ -260,3 +260,126 @@ func Write(ws *websocket.Conn, v any) error {
 	}
 	return ws.Write(ctx, websocket.MessageText, b)
 }
+
+// LastSeq returns the seq of the account's latest event (0 when none).
+func (e *Env) LastSeq(accountID string) int64 {
+	e.T.Helper()
+	_, latest, err := e.Server.Log.Bounds(context.Background(), accountID)
+	if err != nil {
+		e.T.Fatalf("event bounds of %s: %v", accountID, err)
+	}
+	return latest
+}
+
+// AgentStream opens token's agent stream from the account's latest event,
+// so every later event arrives (a socket without after_seq may miss events
+// committed while it is being set up).
+func (e *Env) AgentStream(accountID, token string) *websocket.Conn {
+	e.T.Helper()
+	ws, res, err := e.Dial(fmt.Sprintf("/api/v1/stream?after_seq=%d", e.LastSeq(accountID)), http.Header{"Authorization": {"Bearer " + token}})
+	if err != nil {
+		status := 0
+		if res != nil {
+			status = res.StatusCode
+		}
+		e.T.Fatalf("dial agent stream: %v (status %d)", err, status)
+	}
+	return ws
+}
+
+// VisitorStream opens v's stream from the account's latest event.
+func (e *Env) VisitorStream(accountID string, v Visitor) *websocket.Conn {
+	e.T.Helper()
+	ws, res, err := e.Dial(fmt.Sprintf("/widget/v1/stream?token=%s&after_seq=%d", v.Token, e.LastSeq(accountID)), nil)
+	if err != nil {
+		status := 0
+		if res != nil {
+			status = res.StatusCode
+		}
+		e.T.Fatalf("dial visitor stream: %v (status %d)", err, status)
+	}
+	return ws
+}
+
+// Object decodes the frame's data as a JSON object.
+func (f Frame) Object(t testing.TB) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(f.Data, &m); err != nil {
+		t.Fatalf("decode %s frame data %s: %v", f.Type, f.Data, err)
+	}
+	return m
+}
+
+// Next reads the next frame within 5 seconds, skipping the ephemeral
+// typing and presence frames, and fails the test when none arrives.
+func Next(t testing.TB, ws *websocket.Conn) Frame {
+	t.Helper()
+	for {
+		f, err := Read(ws, 5*time.Second)
+		if err != nil {
+			t.Fatalf("read frame: %v", err)
+		}
+		if f.Type != "typing" && f.Type != "presence" {
+			return f
+		}
+	}
+}
+
+// Until reads frames (as Next does) until match is true and returns all of
+// them, the matching one last.
+func Until(t testing.TB, ws *websocket.Conn, match func(Frame) bool) []Frame {
+	t.Helper()
+	var out []Frame
+	for {
+		f := Next(t, ws)
+		out = append(out, f)
+		if match(f) {
+			return out
+		}
+	}
+}
+
+// ConversationOf returns GET /api/v1/conversations/{id} as token sees it.
+func (e *Env) ConversationOf(token, id string) map[string]any {
+	e.T.Helper()
+	return e.Must(http.StatusOK, "GET", "/api/v1/conversations/"+id, token, nil).Map(e.T)
+}
+
+// MessagesOf returns the messages of a conversation as token sees them
+// (the first 200).
+func (e *Env) MessagesOf(token, id string) []map[string]any {
+	e.T.Helper()
+	var page struct {
+		Items []map[string]any `json:"items"`
+	}
+	e.Must(http.StatusOK, "GET", "/api/v1/conversations/"+id+"/messages?limit=200", token, nil).JSON(e.T, &page)
+	return page.Items
+}
+
+// NewConversation starts a visitor on acc who writes text and returns the
+// visitor and the new conversation's id.
+func (e *Env) NewConversation(acc Account, text string) (Visitor, string) {
+	e.T.Helper()
+	v := e.NewVisitor(acc)
+	m := e.VisitorSays(v, text)
+	id, _ := m["conversation_id"].(string)
+	if id == "" {
+		e.T.Fatalf("visitor message %v has no conversation_id", m)
+	}
+	return v, id
+}
+
+// Owner returns acc's owner as a Person (named as NewAccount names it).
+func (acc Account) Owner() Person {
+	return Person{ID: acc.OwnerID, Email: acc.OwnerEmail, Name: "Olivia Owner", Role: "owner", Token: acc.OwnerToken}
+}
+
+// For returns a view of e that reports failures to t (a subtest), sharing
+// the running server.
+func (e *Env) For(t testing.TB) *Env {
+	v := &Env{T: t, URL: e.URL, Server: e.Server, HTTP: e.HTTP}
+	// Names and client_ids made through the view stay unique.
+	v.n.Store(e.n.Add(1 << 20))
+	return v
+}

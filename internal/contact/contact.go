@@ -51,7 +51,9 @@ type Public struct {
 }
 
 // Public returns what the visitor may see.
-func (c Contact) Public() Public { return Public{ID: c.ID, Name: c.Name, Email: c.Email, Phone: c.Phone} }
+func (c Contact) Public() Public {
+	return Public{ID: c.ID, Name: c.Name, Email: c.Email, Phone: c.Phone}
+}
 
 // Service is the contact store.
 type Service struct {
@@ -146,8 +148,8 @@ func ValidPhone(s string) (string, error) {
 
 func validText(field, s string, max int) (string, error) {
 	s = strings.TrimSpace(s)
-	if !utf8.ValidString(s) {
-		return "", apperr.Invalid(field, "%s must be valid UTF-8", field)
+	if !utf8.ValidString(s) || strings.ContainsRune(s, 0) {
+		return "", apperr.Invalid(field, "%s must be valid UTF-8 text without NUL characters", field)
 	}
 	if utf8.RuneCountInString(s) > max {
 		return "", apperr.Invalid(field, "%s must be at most %d characters", field, max)
@@ -188,6 +190,9 @@ func (p *Patch) validate() error {
 		k = strings.TrimSpace(k)
 		if k == "" || utf8.RuneCountInString(k) > maxVarKey {
 			return apperr.Invalid("variables", "variable names must be 1 to %d characters", maxVarKey)
+		}
+		if !utf8.ValidString(k+v) || strings.ContainsRune(k+v, 0) {
+			return apperr.Invalid("variables", "variables must be valid UTF-8 text without NUL characters")
 		}
 		if utf8.RuneCountInString(v) > maxVarValue {
 			return apperr.Invalid("variables", "variable %q must be at most %d characters", k, maxVarValue)
@@ -270,4 +275,3 @@ func (s *Service) Identify(ctx context.Context, accountID, contactID string, p P
 	p.Note = nil // the note is the agents' own
 	return s.Update(ctx, accountID, contactID, p)
 }
-

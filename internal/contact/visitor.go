@@ -41,9 +41,10 @@ func (p Page) clean() Page {
 		Referrer: truncate(mask.Cards(strings.TrimSpace(p.Referrer)), maxURL)}
 }
 
-// truncate cuts s to at most n code points; a page title is not worth
-// refusing a whole session for.
+// truncate cuts s to at most n code points and drops what cannot be stored
+// (invalid UTF-8, NUL); a page title is not worth refusing a session for.
 func truncate(s string, n int) string {
+	s = strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "")
 	if utf8.RuneCountInString(s) <= n {
 		return s
 	}

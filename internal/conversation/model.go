@@ -78,24 +78,12 @@ type Conversation struct {
 	lastMessageID sql.NullString
 }
 
-// VisitorConversation is a conversation as its visitor may see it: without
-// the assignee, who resolved it, or a last message that may be a note.
-type VisitorConversation struct {
-	ID            string     `json:"id"`
-	AccountID     string     `json:"account_id"`
-	Status        string     `json:"status"`
-	Channel       string     `json:"channel"`
-	ContactID     string     `json:"contact_id"`
-	CreatedAt     time.Time  `json:"created_at"`
-	UpdatedAt     time.Time  `json:"updated_at"`
-	LastMessageAt time.Time  `json:"last_message_at"`
-	ResolvedAt    *time.Time `json:"resolved_at"`
-}
-
-// ForVisitor returns the visitor's view of c.
-func (c *Conversation) ForVisitor() *VisitorConversation {
-	return &VisitorConversation{ID: c.ID, AccountID: c.AccountID, Status: c.Status, Channel: c.Channel, ContactID: c.ContactID,
-		CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt, LastMessageAt: c.LastMessageAt, ResolvedAt: c.ResolvedAt}
+// ForVisitor returns the conversation as its visitor may see it: the same
+// shape agents see. Nothing in it is for the team only — notes never become
+// the last message.
+func (c *Conversation) ForVisitor() *Conversation {
+	v := *c
+	return &v
 }
 
 func micros(t time.Time) int64 { return t.UnixMicro() }

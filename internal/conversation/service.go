@@ -69,6 +69,11 @@ func CheckText(text string) (string, error) {
 	if !utf8.ValidString(text) {
 		return "", apperr.Invalid("text", "text must be valid UTF-8")
 	}
+	// PostgreSQL cannot store NUL in text: refuse it on every database
+	// instead of failing inside the transaction.
+	if strings.ContainsRune(text, 0) {
+		return "", apperr.Invalid("text", "text must not contain NUL characters")
+	}
 	if n := utf8.RuneCountInString(text); n > MaxTextLength {
 		return "", apperr.TooLarge(fmt.Sprintf("text is %d characters; the limit is %d", n, MaxTextLength))
 	}
@@ -82,6 +87,9 @@ func CheckText(text string) (string, error) {
 func CheckClientID(clientID string) error {
 	if len(clientID) > 100 {
 		return apperr.Invalid("client_id", "client_id must be at most 100 bytes")
+	}
+	if strings.ContainsRune(clientID, 0) {
+		return apperr.Invalid("client_id", "client_id must not contain NUL characters")
 	}
 	return nil
 }
@@ -101,7 +109,7 @@ func (s *Service) PostAgentMessage(ctx context.Context, actor agent.Agent, conve
 	}
 	text, err := CheckText(text)
 	if err != nil {
-		return nil, false, err
+		return s.repeatOr(ctx, actor.ID, clientID, err)
 	}
 	var msg *Message
 	created := false
@@ -122,8 +130,13 @@ func (s *Service) PostAgentMessage(ctx context.Context, actor agent.Agent, conve
 		if err := s.insertMessage(ctx, tx, c, msg); err != nil {
 			return err
 		}
-		c.LastMessage, c.LastMessageAt, c.UpdatedAt = msg, msg.CreatedAt, msg.CreatedAt
 		created = true
+		if kind == KindNote {
+			// A note is for the team: it neither moves the conversation up
+			// the list nor becomes the last message a visitor could see.
+			return nil
+		}
+		c.LastMessage, c.LastMessageAt, c.UpdatedAt = msg, msg.CreatedAt, msg.CreatedAt
 		return s.saveConversation(ctx, tx, c, msg.ID)
 	})
 	if err != nil {
@@ -144,7 +157,7 @@ func (s *Service) PostVisitorMessage(ctx context.Context, v contact.Visitor, tex
 	}
 	text, err := CheckText(text)
 	if err != nil {
-		return nil, false, err
+		return s.repeatOr(ctx, v.ID, clientID, err)
 	}
 	var msg *Message
 	created := false
@@ -188,6 +201,20 @@ func (s *Service) PostVisitorMessage(ctx context.Context, v contact.Visitor, tex
 		s.stored.Add(1)
 	}
 	return msg, created, nil
+}
+
+// repeatOr answers a send whose text was refused: a repeated client_id
+// still returns the first stored message, whatever the text, as for any
+// repeat; otherwise the refusal stands.
+func (s *Service) repeatOr(ctx context.Context, senderID, clientID string, refusal error) (*Message, bool, error) {
+	if clientID == "" {
+		return nil, false, refusal
+	}
+	m, err := scanMessage(s.db.QueryRow(ctx, `SELECT `+msgColumns+` FROM messages WHERE sender_id = ? AND client_id = ?`, senderID, clientID))
+	if err != nil {
+		return nil, false, refusal
+	}
+	return m, false, nil
 }
 
 // duplicate returns the message a sender already stored under clientID.

@@ -158,7 +158,9 @@ func (s *Service) list(ctx context.Context, accountID, agentID string, f Filter)
 	switch f.View {
 	case ViewAll, ViewUnassigned, ViewMine, ViewOthers:
 	default:
-		return Page[*Conversation]{}, apperr.BadRequest("view must be all, unassigned, mine or others")
+		if f.Status == StatusOpen { // ignored for resolved, as documented
+			return Page[*Conversation]{}, apperr.BadRequest("view must be all, unassigned, mine or others")
+		}
 	}
 	limit := ClampLimit(f.Limit)
 	where := []string{"c.account_id = ?", "c.status = ?"}

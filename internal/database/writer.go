@@ -143,9 +143,20 @@ func (db *DB) Write(ctx context.Context, fn func(*Tx) error) error {
 	}
 	// Once queued, the write is waited for even if ctx ends: the caller must
 	// learn whether it was committed.
-	err := <-done
-	donePool.Put(done)
-	return err
+	select {
+	case err := <-done:
+		donePool.Put(done)
+		return err
+	case <-db.writer.stopped:
+		// The writer answers everything it took before it stops; a write
+		// queued after its last look is refused.
+		select {
+		case err := <-done:
+			return err
+		default:
+			return ErrClosed
+		}
+	}
 }
 
 func (w *writer) close() {

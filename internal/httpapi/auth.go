@@ -49,7 +49,7 @@ func (s *Server) setup(w http.ResponseWriter, r *http.Request) {
 		respond.Error(w, r, s.log, err)
 		return
 	}
-	acc, owner, err := s.Accounts.Setup(r.Context(), in.Token, in.NewAgent)
+	acc, owner, err := s.Accounts.Setup(r.Context(), in.Token, in.AccountName, in.NewAgent)
 	if err != nil {
 		respond.Error(w, r, s.log, err)
 		return

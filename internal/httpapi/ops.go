@@ -93,7 +93,7 @@ func (s *Server) setupForm(w http.ResponseWriter, r *http.Request) {
 		s.renderPage(w, http.StatusBadRequest, page{Title: "Set up Parley", Error: "The form could not be read.", Body: setupForm})
 		return
 	}
-	_, owner, err := s.Accounts.Setup(r.Context(), r.PathValue("token"), agent.NewAgent{
+	_, owner, err := s.Accounts.Setup(r.Context(), r.PathValue("token"), "", agent.NewAgent{
 		Name: r.PostFormValue("name"), Email: r.PostFormValue("email"), Password: r.PostFormValue("password"),
 	})
 	if err != nil {

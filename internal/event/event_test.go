@@ -1,0 +1,129 @@
+package event_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+
+	"github.com/parley-chat/parley/internal/database"
+	"github.com/parley-chat/parley/internal/event"
+	"github.com/parley-chat/parley/internal/testdb"
+)
+
+func newAccount(t *testing.T, db *database.DB, id string) {
+	t.Helper()
+	err := db.Write(context.Background(), func(tx *database.Tx) error {
+		_, err := tx.Exec(context.Background(), `INSERT INTO accounts (id, name, widget_key, created_at) VALUES (?, 'A', ?, 0)`, id, "k-"+id)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Seqs are per account, contiguous, strictly increasing in publish (commit)
+// order, and the log replays exactly what was published.
+func TestAppendGivesContiguousSeqsInCommitOrder(t *testing.T) {
+	db := testdb.Open(t)
+	hub := event.NewHub()
+	newAccount(t, db, "a")
+	newAccount(t, db, "b")
+	sub := hub.SubscribeAgent("a")
+	defer sub.Close()
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	for i := 0; i < 200; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			acc := "a"
+			if i%4 == 0 {
+				acc = "b"
+			}
+			err := db.Write(ctx, func(tx *database.Tx) error {
+				if i%10 == 5 {
+					// A refused write after taking seqs must not leave a gap.
+					if _, err := event.Append(ctx, tx, hub, acc, "test.event", "", map[string]int{"i": i}, nil); err != nil {
+						return err
+					}
+					return errors.New("refused")
+				}
+				_, err := event.Append(ctx, tx, hub, acc, "test.event", "", map[string]int{"i": i}, nil)
+				return err
+			})
+			if (err != nil) != (i%10 == 5) {
+				t.Errorf("write %d: %v", i, err)
+			}
+		}()
+	}
+	wg.Wait()
+	want := 0
+	for i := 0; i < 200; i++ {
+		if i%4 != 0 && i%10 != 5 {
+			want++
+		}
+	}
+	for n := 1; n <= want; n++ {
+		e := <-sub.C
+		if e.Seq != int64(n) {
+			t.Fatalf("published event %d has seq %d, want %d", n, e.Seq, n)
+		}
+	}
+	log := event.NewLog(db)
+	oldest, latest, err := log.Bounds(ctx, "a")
+	if err != nil || oldest != 1 || latest != int64(want) {
+		t.Fatalf("Bounds = %d, %d, %v; want 1, %d", oldest, latest, err, want)
+	}
+	evs, err := log.AgentEvents(ctx, "a", 10, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(evs) != want-10 || evs[0].Seq != 11 {
+		t.Fatalf("AgentEvents after 10 = %d events from %d, want %d from 11", len(evs), evs[0].Seq, want-10)
+	}
+}
+
+// A client resuming from a seq the log no longer holds is told to reset.
+func TestFollowerResetsWhenEventsAreGone(t *testing.T) {
+	db := testdb.Open(t)
+	hub := event.NewHub()
+	newAccount(t, db, "a")
+	ctx := context.Background()
+	for i := 0; i < 5; i++ {
+		err := db.Write(ctx, func(tx *database.Tx) error {
+			_, err := event.Append(ctx, tx, hub, "a", "test.event", "", i, nil)
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	err := db.Write(ctx, func(tx *database.Tx) error {
+		_, err := tx.Exec(ctx, `DELETE FROM events WHERE seq <= 2`)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := event.NewLog(db)
+	for _, tc := range []struct {
+		after int64
+		reset bool
+		sent  int
+	}{{0, true, 0}, {1, true, 0}, {2, false, 3}, {4, false, 1}, {5, false, 0}, {6, true, 0}, {-1, false, 0}} {
+		t.Run(fmt.Sprintf("after_seq %d", tc.after), func(t *testing.T) {
+			f := event.Follow(log, hub, "a", "")
+			defer f.Close()
+			sent := 0
+			err := f.Start(ctx, tc.after, func([]byte) error { sent++; return nil })
+			if errors.Is(err, event.ErrReset) != tc.reset || (!tc.reset && err != nil) {
+				t.Fatalf("Start = %v, want reset %v", err, tc.reset)
+			}
+			if sent != tc.sent {
+				t.Errorf("sent %d events, want %d", sent, tc.sent)
+			}
+		})
+	}
+}
