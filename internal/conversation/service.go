@@ -229,10 +229,11 @@ func duplicate(ctx context.Context, tx *database.Tx, senderID, clientID string) 
 	return m, err
 }
 
-// latestChat returns the visitor's latest chat conversation.
+// latestChat returns the visitor's latest chat conversation, without its
+// last message (the caller is about to replace it).
 func latestChat(ctx context.Context, q database.Querier, v contact.Visitor) (*Conversation, error) {
-	return scanConversation(q.QueryRow(ctx, `SELECT `+convColumns+`, `+lastMsgColumns+` FROM conversations c LEFT JOIN messages m ON m.id = c.last_message_id
-		WHERE c.visitor_id = ? AND c.account_id = ? AND c.channel = ? ORDER BY c.created_at DESC, c.id DESC LIMIT 1`, v.ID, v.AccountID, ChannelChat), true)
+	return scanConversation(q.QueryRow(ctx, `SELECT `+convColumns+` FROM conversations c
+		WHERE c.visitor_id = ? AND c.account_id = ? AND c.channel = ? ORDER BY c.created_at DESC, c.id DESC LIMIT 1`, v.ID, v.AccountID, ChannelChat), false)
 }
 
 func (s *Service) startConversation(ctx context.Context, tx *database.Tx, v contact.Visitor) (*Conversation, error) {
@@ -256,7 +257,7 @@ func (s *Service) insertMessage(ctx context.Context, tx *database.Tx, c *Convers
 	}
 	var visitorData any
 	if m.Kind != KindNote && visitorID != "" {
-		visitorData = m
+		visitorData = event.SameView
 	}
 	seq, err := event.Append(ctx, tx, s.hub, c.AccountID, event.MessageCreated, visitorID, m, visitorData)
 	if err != nil {

@@ -50,6 +50,13 @@ func Frame(typ string, seq int64, data []byte) []byte {
 	return b
 }
 
+// sameView marks visitor data identical to the agents' view.
+type sameView struct{}
+
+// SameView, passed as Append's visitorData, means the visitor sees exactly
+// what agents see.
+var SameView any = sameView{}
+
 // Append adds an event to the account's log inside tx and returns its seq.
 // agentData is the object as agents see it; visitorData, when not nil, is the
 // object as visitorID may see it. The event is published to the hub after
@@ -71,7 +78,10 @@ func Append(ctx context.Context, tx *database.Tx, hub *Hub, accountID, typ, visi
 	if visitorID != "" {
 		vidArg = visitorID
 	}
-	if visitorData != nil {
+	switch {
+	case visitorData == SameView:
+		vd, vdArg = ad, string(ad) // encoded once for both audiences
+	case visitorData != nil:
 		if f, ok := visitorData.(interface{ SetSeq(int64) }); ok {
 			f.SetSeq(seq)
 		}
