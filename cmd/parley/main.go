@@ -109,7 +109,12 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 
+	// Streams live on this context: cancelling it at shutdown closes the
+	// WebSockets, which Shutdown does not wait for (they are hijacked).
+	baseCtx, cancelBase := context.WithCancel(context.Background())
+	defer cancelBase()
 	httpSrv := &http.Server{
+		BaseContext:       func(net.Listener) context.Context { return baseCtx },
 		Handler:           srv.Handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
@@ -132,6 +137,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	shutCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	err = httpSrv.Shutdown(shutCtx)
+	cancelBase()
 	bgStop()
 	<-bgDone
 	return err

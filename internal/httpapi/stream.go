@@ -70,9 +70,9 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request) {
 	}
 	f := event.Follow(s.Log, s.Hub, a.AccountID, "")
 	defer f.Close()
-	// The socket outlives the request's handler context only through ws.
-	ctx := context.WithoutCancel(r.Context())
-	if err := stream.Serve(ctx, ws, f, after, s.agentFrame(a)); err != nil {
+	// r.Context() lives as long as this handler; it ends early only when
+	// the server shuts down (its base context), which closes the socket.
+	if err := stream.Serve(r.Context(), ws, f, after, s.agentFrame(a)); err != nil {
 		s.log.Debug("agent_stream_closed", "agent_id", a.ID, "err", err)
 	}
 }

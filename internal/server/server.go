@@ -21,9 +21,9 @@ import (
 
 // Opts configures a server.
 type Opts struct {
-	DB       *database.DB
-	Logger   *slog.Logger
-	BaseURL  string
+	DB      *database.DB
+	Logger  *slog.Logger
+	BaseURL string
 	// VisitorMessagesPerMinute and VisitorBurst limit each visitor's sends
 	// (0: the defaults, 60 a minute with bursts of 30).
 	VisitorMessagesPerMinute int

@@ -126,12 +126,12 @@ func clientIP(r *http.Request) string {
 }
 
 type sessionResponse struct {
-	VisitorToken string                            `json:"visitor_token"`
-	VisitorID    string                            `json:"visitor_id"`
-	ContactID    string                            `json:"contact_id"`
-	Conversation *conversation.VisitorConversation `json:"conversation"`
-	Online       bool                              `json:"online"`
-	AccountName  string                            `json:"account_name"`
+	VisitorToken string                     `json:"visitor_token"`
+	VisitorID    string                     `json:"visitor_id"`
+	ContactID    string                     `json:"contact_id"`
+	Conversation *conversation.Conversation `json:"conversation"`
+	Online       bool                       `json:"online"`
+	AccountName  string                     `json:"account_name"`
 }
 
 func (a *API) session(w http.ResponseWriter, r *http.Request) {
@@ -296,7 +296,7 @@ func (a *API) stream(w http.ResponseWriter, r *http.Request) {
 		f.Close()
 		a.announce(v, a.Hub.VisitorOnline(v.AccountID, v.ID))
 	}()
-	if err := stream.Serve(context.WithoutCancel(r.Context()), ws, f, after, a.frame(v)); err != nil {
+	if err := stream.Serve(r.Context(), ws, f, after, a.frame(v)); err != nil {
 		a.log.Debug("visitor_stream_closed", "visitor_id", v.ID, "err", err)
 	}
 }
@@ -310,16 +310,8 @@ func (a *API) announce(v contact.Visitor, online bool) {
 // frame handles what the chat box sends over its socket.
 func (a *API) frame(v contact.Visitor) stream.Handler {
 	return func(ctx context.Context, c *stream.Conn, data []byte) {
-		var f struct {
-			Type     string `json:"type"`
-			ClientID string `json:"client_id"`
-			Text     string `json:"text"`
-			On       bool   `json:"on"`
-			URL      string `json:"url"`
-			Title    string `json:"title"`
-			Referrer string `json:"referrer"`
-		}
-		if err := json.Unmarshal(data, &f); err != nil {
+		f, err := parseFrame(data)
+		if err != nil {
 			c.Send(stream.ErrorFrame("", "bad_request", "frame is not valid JSON"))
 			return
 		}
