@@ -2,6 +2,7 @@ package event_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sync"
@@ -125,5 +126,57 @@ func TestFollowerResetsWhenEventsAreGone(t *testing.T) {
 				t.Errorf("sent %d events, want %d", sent, tc.sent)
 			}
 		})
+	}
+}
+
+// A visitor stream that falls far behind (its subscription drops events)
+// still delivers every event once, in order, even when the next live event
+// is handled before the lag signal — visitor streams cannot see gaps.
+func TestLaggingVisitorStreamDeliversEverything(t *testing.T) {
+	db := testdb.Open(t)
+	hub := event.NewHub()
+	newAccount(t, db, "a")
+	ctx := context.Background()
+	f := event.Follow(event.NewLog(db), hub, "a", "v1")
+	defer f.Close()
+	if err := f.Begin(ctx, -1); err != nil {
+		t.Fatal(err)
+	}
+	const total = 1500 // well past the subscription's buffer
+	for i := 0; i < total; i += 100 {
+		err := db.Write(ctx, func(tx *database.Tx) error {
+			for j := 0; j < 100; j++ {
+				if _, err := event.Append(ctx, tx, hub, "a", "test.event", "v1", i+j, event.SameView); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	var got []int64
+	send := func(b []byte) error {
+		var fr struct{ Seq int64 }
+		if err := json.Unmarshal(b, &fr); err != nil {
+			return err
+		}
+		got = append(got, fr.Seq)
+		return nil
+	}
+	// Handle only what is buffered, never the lag signal directly.
+	for len(f.Sub.C) > 0 {
+		if err := f.Handle(ctx, <-f.Sub.C, send); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(got) != total {
+		t.Fatalf("delivered %d events, want %d", len(got), total)
+	}
+	for i, s := range got {
+		if s != int64(i+1) {
+			t.Fatalf("event %d has seq %d, want %d", i, s, i+1)
+		}
 	}
 }

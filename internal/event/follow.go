@@ -24,6 +24,7 @@ type Follower struct {
 	accountID string
 	visitorID string
 	last      int64
+	replay    bool
 }
 
 // Follow subscribes to an account's agent events (visitorID empty) or to one
@@ -42,10 +43,12 @@ func Follow(log *Log, hub *Hub, accountID, visitorID string) *Follower {
 // Close ends the subscription.
 func (f *Follower) Close() { f.Sub.Close() }
 
-// Start sends (through send) every event after `after`, or, when after is
-// negative, starts from now with only live events to come. It returns
-// ErrReset when those events are no longer kept.
-func (f *Follower) Start(ctx context.Context, after int64, send func([]byte) error) error {
+// Begin fixes where the stream starts: after the seq `after`, or, when after
+// is negative, now (only live events to come). Call it before the client
+// learns its socket is open, so that every event committed after that is
+// delivered. It returns ErrReset when the events asked for are no longer
+// kept (or never existed).
+func (f *Follower) Begin(ctx context.Context, after int64) error {
 	oldest, latest, err := f.log.Bounds(ctx, f.accountID)
 	if err != nil {
 		return err
@@ -58,8 +61,25 @@ func (f *Follower) Start(ctx context.Context, after int64, send func([]byte) err
 	if after > latest || missing {
 		return ErrReset
 	}
-	f.last = after
+	f.last, f.replay = after, true
+	return nil
+}
+
+// Replay sends (through send) the logged events after Begin's starting
+// point, if it asked for any.
+func (f *Follower) Replay(ctx context.Context, send func([]byte) error) error {
+	if !f.replay {
+		return nil
+	}
 	return f.catchUp(ctx, send)
+}
+
+// Start is Begin followed by Replay.
+func (f *Follower) Start(ctx context.Context, after int64, send func([]byte) error) error {
+	if err := f.Begin(ctx, after); err != nil {
+		return err
+	}
+	return f.Replay(ctx, send)
 }
 
 // catchUp sends everything in the log after the last sent seq.
@@ -111,6 +131,17 @@ func (f *Follower) Handle(ctx context.Context, e *Event, send func([]byte) error
 			return nil
 		}
 		return send(frame)
+	}
+	if f.Sub.lagging.Load() {
+		// Events were dropped before this one: send them first, or a
+		// visitor stream (where gaps are normal) would never notice.
+		select {
+		case <-f.Sub.Lagged:
+		default:
+		}
+		if err := f.Lagged(ctx, send); err != nil {
+			return err
+		}
 	}
 	if e.Seq <= f.last {
 		return nil

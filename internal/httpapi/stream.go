@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -59,6 +60,24 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request) {
 		}
 		after = n
 	}
+	if after < 0 {
+		// "Live" starts when the client sees the socket open: fix the
+		// starting seq before accepting, so a change committed right after
+		// is replayed from the log rather than lost.
+		if _, after, err = s.Log.Bounds(r.Context(), a.AccountID); err != nil {
+			respond.Error(w, r, s.log, err)
+			return
+		}
+	}
+	// Subscribe and fix the starting point before the upgrade completes:
+	// whatever commits once the client sees its socket open is delivered.
+	f := event.Follow(s.Log, s.Hub, a.AccountID, "")
+	defer f.Close()
+	begin := f.Begin(r.Context(), after)
+	if begin != nil && !errors.Is(begin, event.ErrReset) {
+		respond.Error(w, r, s.log, begin)
+		return
+	}
 	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{InsecureSkipVerify: true}) // Origin checked above
 	if err != nil {
 		return
@@ -68,11 +87,9 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request) {
 		g.Inc()
 		defer g.Dec()
 	}
-	f := event.Follow(s.Log, s.Hub, a.AccountID, "")
-	defer f.Close()
 	// r.Context() lives as long as this handler; it ends early only when
 	// the server shuts down (its base context), which closes the socket.
-	if err := stream.Serve(r.Context(), ws, f, after, s.agentFrame(a)); err != nil {
+	if err := stream.Serve(r.Context(), ws, f, begin, s.agentFrame(a)); err != nil {
 		s.log.Debug("agent_stream_closed", "agent_id", a.ID, "err", err)
 	}
 }

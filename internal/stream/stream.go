@@ -42,9 +42,10 @@ func (c *Conn) Send(frame []byte) {
 // goroutine and may call Send.
 type Handler func(ctx context.Context, c *Conn, data []byte)
 
-// Serve runs the connection until the client leaves or ctx ends. after is
-// the client's after_seq, or -1 for live events only.
-func Serve(ctx context.Context, ws *websocket.Conn, f *event.Follower, after int64, handle Handler) error {
+// Serve runs the connection until the client leaves or ctx ends. begin is
+// the result of f.Begin, called before the socket was accepted: on
+// event.ErrReset the client is told to reset and the socket closed.
+func Serve(ctx context.Context, ws *websocket.Conn, f *event.Follower, begin error, handle Handler) error {
 	ws.SetReadLimit(MaxFrame)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -72,7 +73,11 @@ func Serve(ctx context.Context, ws *websocket.Conn, f *event.Follower, after int
 		defer wcancel()
 		return ws.Write(wctx, websocket.MessageText, frame)
 	}
-	if err := f.Start(ctx, after, write); err != nil {
+	err := begin
+	if err == nil {
+		err = f.Replay(ctx, write)
+	}
+	if err != nil {
 		if errors.Is(err, event.ErrReset) {
 			write(event.ResetFrame)
 			ws.Close(websocket.StatusNormalClosure, "reset")

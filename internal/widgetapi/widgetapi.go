@@ -281,6 +281,24 @@ func (a *API) stream(w http.ResponseWriter, r *http.Request) {
 		}
 		after = n
 	}
+	if after < 0 {
+		// "Live" starts when the client sees the socket open: fix the
+		// starting seq before accepting, so a change committed right after
+		// is replayed from the log rather than lost.
+		if _, after, err = a.Log.Bounds(r.Context(), v.AccountID); err != nil {
+			respond.Error(w, r, a.log, err)
+			return
+		}
+	}
+	// Subscribe and fix the starting point before the upgrade completes:
+	// whatever commits once the client sees its socket open is delivered.
+	f := event.Follow(a.Log, a.Hub, v.AccountID, v.ID)
+	defer f.Close()
+	begin := f.Begin(r.Context(), after)
+	if begin != nil && !errors.Is(begin, event.ErrReset) {
+		respond.Error(w, r, a.log, begin)
+		return
+	}
 	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{InsecureSkipVerify: true})
 	if err != nil {
 		return
@@ -290,13 +308,12 @@ func (a *API) stream(w http.ResponseWriter, r *http.Request) {
 		g.Inc()
 		defer g.Dec()
 	}
-	f := event.Follow(a.Log, a.Hub, v.AccountID, v.ID)
 	a.announce(v, true)
 	defer func() {
 		f.Close()
 		a.announce(v, a.Hub.VisitorOnline(v.AccountID, v.ID))
 	}()
-	if err := stream.Serve(r.Context(), ws, f, after, a.frame(v)); err != nil {
+	if err := stream.Serve(r.Context(), ws, f, begin, a.frame(v)); err != nil {
 		a.log.Debug("visitor_stream_closed", "visitor_id", v.ID, "err", err)
 	}
 }
