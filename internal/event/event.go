@@ -186,16 +186,63 @@ func (l *Log) VisitorEvents(ctx context.Context, accountID, visitorID string, af
 	return out, rows.Err()
 }
 
+// pruneChunk bounds how many events one prune step reads and deletes, so
+// pruning never holds the writer for long.
+const pruneChunk = 5000
+
 // Prune deletes events older than keep; streams asking for them get a reset.
+// Within an account seqs and times grow together, so each account's old
+// events are a prefix of its log, read in key order: no time index needed.
 func (l *Log) Prune(ctx context.Context, keep time.Duration) (int64, error) {
-	var n int64
-	err := l.db.Write(ctx, func(tx *database.Tx) error {
-		res, err := tx.Exec(ctx, `DELETE FROM events WHERE created_at < ?`, time.Now().Add(-keep).UnixMicro())
-		if err != nil {
-			return err
+	cutoff := time.Now().Add(-keep).UnixMicro()
+	rows, err := l.db.Query(ctx, `SELECT id FROM accounts`)
+	if err != nil {
+		return 0, err
+	}
+	var accounts []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return 0, err
 		}
-		n, _ = res.RowsAffected()
-		return nil
-	})
-	return n, err
+		accounts = append(accounts, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, err
+	}
+	var total int64
+	for _, acc := range accounts {
+		for {
+			var upto sql.NullInt64
+			err := l.db.QueryRow(ctx, `SELECT max(seq) FROM (SELECT seq, created_at FROM events WHERE account_id = ? ORDER BY seq LIMIT ?) oldest WHERE created_at < ?`,
+				acc, pruneChunk, cutoff).Scan(&upto)
+			if err != nil {
+				return total, err
+			}
+			if !upto.Valid {
+				break
+			}
+			var n int64
+			err = l.db.Write(ctx, func(tx *database.Tx) error {
+				res, err := tx.Exec(ctx, `DELETE FROM events WHERE account_id = ? AND seq <= ?`, acc, upto.Int64)
+				if err == nil {
+					n, _ = res.RowsAffected()
+				}
+				return err
+			})
+			if err != nil {
+				return total, err
+			}
+			total += n
+			if n < pruneChunk {
+				break
+			}
+		}
+		if ctx.Err() != nil {
+			return total, ctx.Err()
+		}
+	}
+	return total, nil
 }

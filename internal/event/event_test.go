@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/parley-chat/parley/internal/database"
 	"github.com/parley-chat/parley/internal/event"
@@ -178,5 +179,53 @@ func TestLaggingVisitorStreamDeliversEverything(t *testing.T) {
 		if s != int64(i+1) {
 			t.Fatalf("event %d has seq %d, want %d", i, s, i+1)
 		}
+	}
+}
+
+// Pruning removes exactly the events older than the retention, per account,
+// and a stream resuming before them is reset.
+func TestPruneDropsOnlyOldEvents(t *testing.T) {
+	db := testdb.Open(t)
+	hub := event.NewHub()
+	ctx := context.Background()
+	for _, acc := range []string{"a", "b"} {
+		newAccount(t, db, acc)
+		for i := 0; i < 12; i++ {
+			err := db.Write(ctx, func(tx *database.Tx) error {
+				_, err := event.Append(ctx, tx, hub, acc, "test.event", "", i, nil)
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	// Age the first 7 events of "a" and the first 3 of "b" by ten days.
+	err := db.Write(ctx, func(tx *database.Tx) error {
+		old := time.Now().Add(-10 * 24 * time.Hour).UnixMicro()
+		if _, err := tx.Exec(ctx, `UPDATE events SET created_at = ? WHERE account_id = 'a' AND seq <= 7`, old); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `UPDATE events SET created_at = ? WHERE account_id = 'b' AND seq <= 3`, old)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := event.NewLog(db)
+	n, err := log.Prune(ctx, 8*24*time.Hour)
+	if err != nil || n != 10 {
+		t.Fatalf("Prune = %d, %v; want 10 deleted", n, err)
+	}
+	for acc, wantOldest := range map[string]int64{"a": 8, "b": 4} {
+		oldest, latest, err := log.Bounds(ctx, acc)
+		if err != nil || oldest != wantOldest || latest != 12 {
+			t.Errorf("Bounds(%s) = %d, %d, %v; want %d, 12", acc, oldest, latest, err, wantOldest)
+		}
+	}
+	f := event.Follow(log, hub, "a", "")
+	defer f.Close()
+	if err := f.Begin(ctx, 3); !errors.Is(err, event.ErrReset) {
+		t.Errorf("Begin(3) after pruning = %v, want ErrReset", err)
 	}
 }

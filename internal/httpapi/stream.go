@@ -60,15 +60,6 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request) {
 		}
 		after = n
 	}
-	if after < 0 {
-		// "Live" starts when the client sees the socket open: fix the
-		// starting seq before accepting, so a change committed right after
-		// is replayed from the log rather than lost.
-		if _, after, err = s.Log.Bounds(r.Context(), a.AccountID); err != nil {
-			respond.Error(w, r, s.log, err)
-			return
-		}
-	}
 	// Subscribe and fix the starting point before the upgrade completes:
 	// whatever commits once the client sees its socket open is delivered.
 	f := event.Follow(s.Log, s.Hub, a.AccountID, "")

@@ -114,7 +114,8 @@ CREATE INDEX messages_conversation ON messages (conversation_id, seq);
 -- A client_id is unique per sender: the same send twice stores one message.
 CREATE UNIQUE INDEX messages_client_id ON messages (sender_id, client_id) WHERE client_id IS NOT NULL;
 
--- The per-account event log: the truth that streams replay from.
+-- The per-account event log: the truth that streams replay from. Kept in
+-- (account_id, seq) order; old events are pruned per account from the front.
 CREATE TABLE events (
     account_id TEXT NOT NULL,
     seq BIGINT NOT NULL,
@@ -126,4 +127,3 @@ CREATE TABLE events (
     PRIMARY KEY (account_id, seq)
 );
 CREATE INDEX events_visitor ON events (visitor_id, seq) WHERE visitor_id IS NOT NULL;
-CREATE INDEX events_created ON events (created_at);
