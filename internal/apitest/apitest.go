@@ -36,6 +36,7 @@ type Env struct {
 type Options struct {
 	VisitorMessagesPerMinute int
 	VisitorBurst             int
+	StreamRecheck            time.Duration
 }
 
 // New starts a server on a fresh database (SQLite, or PostgreSQL when
@@ -47,7 +48,7 @@ func New(t testing.TB, opts ...Options) *Env {
 		o = opts[0]
 	}
 	db := testdb.Open(t)
-	srv := server.New(server.Opts{DB: db, VisitorMessagesPerMinute: o.VisitorMessagesPerMinute, VisitorBurst: o.VisitorBurst})
+	srv := server.New(server.Opts{DB: db, VisitorMessagesPerMinute: o.VisitorMessagesPerMinute, VisitorBurst: o.VisitorBurst, StreamRecheck: o.StreamRecheck})
 	hs := httptest.NewServer(srv.Handler)
 	t.Cleanup(hs.Close)
 	return &Env{T: t, URL: hs.URL, Server: srv, HTTP: hs}

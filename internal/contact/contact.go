@@ -206,6 +206,10 @@ func (p *Patch) validate() error {
 // Update validates p and changes the contact, telling every agent.
 func (s *Service) Update(ctx context.Context, accountID, contactID string, p Patch) (Contact, error) {
 	if err := p.validate(); err != nil {
+		// Another account's contact is a 404 whatever the body.
+		if _, cerr := s.Contact(ctx, accountID, contactID); cerr != nil {
+			return Contact{}, cerr
+		}
 		return Contact{}, err
 	}
 	var c Contact

@@ -97,19 +97,16 @@ func CheckClientID(clientID string) error {
 // PostAgentMessage adds an agent's reply or note. The same clientID again
 // returns the first stored message with created false, storing nothing.
 func (s *Service) PostAgentMessage(ctx context.Context, actor agent.Agent, conversationID, text, kind, clientID string) (*Message, bool, error) {
-	switch kind {
-	case "":
-		kind = KindText
-	case KindText, KindNote:
-	default:
-		return nil, false, apperr.Invalid("kind", "kind must be text or note")
-	}
-	if err := CheckClientID(clientID); err != nil {
-		return nil, false, err
-	}
-	text, err := CheckText(text)
+	text, err := checkAgentMessage(text, &kind, clientID)
 	if err != nil {
-		return s.repeatOr(ctx, actor.ID, clientID, err)
+		if m, _, rerr := s.repeatOr(ctx, actor.ID, clientID, err); rerr == nil {
+			return m, false, nil
+		}
+		// Another account's conversation is a 404 whatever the body.
+		if _, cerr := conversation(ctx, s.db, actor.AccountID, conversationID); cerr != nil {
+			return nil, false, cerr
+		}
+		return nil, false, err
 	}
 	var msg *Message
 	created := false
@@ -146,6 +143,21 @@ func (s *Service) PostAgentMessage(ctx context.Context, actor agent.Agent, conve
 		s.stored.Add(1)
 	}
 	return msg, created, nil
+}
+
+// checkAgentMessage validates an agent's message, defaulting kind to text.
+func checkAgentMessage(text string, kind *string, clientID string) (string, error) {
+	switch *kind {
+	case "":
+		*kind = KindText
+	case KindText, KindNote:
+	default:
+		return "", apperr.Invalid("kind", "kind must be text or note")
+	}
+	if err := CheckClientID(clientID); err != nil {
+		return "", err
+	}
+	return CheckText(text)
 }
 
 // PostVisitorMessage adds a visitor's message to their latest chat

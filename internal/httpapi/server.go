@@ -38,6 +38,9 @@ type Opts struct {
 	BaseURL string
 	// Widget serves /widget/v1/.
 	Widget http.Handler
+	// StreamRecheck is how often an open agent stream checks that its token
+	// still works (0: 15 s).
+	StreamRecheck time.Duration
 }
 
 // Server is the HTTP handler of the whole application.

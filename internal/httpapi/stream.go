@@ -80,7 +80,15 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request) {
 	}
 	// r.Context() lives as long as this handler; it ends early only when
 	// the server shuts down (its base context), which closes the socket.
-	if err := stream.Serve(r.Context(), ws, f, begin, s.agentFrame(a)); err != nil {
+	if err := stream.Serve(r.Context(), ws, f, stream.Options{
+		Begin:  begin,
+		Handle: s.agentFrame(a),
+		Authorized: func(ctx context.Context) bool {
+			_, err := s.Agents.Authenticate(ctx, token)
+			return err == nil
+		},
+		RecheckEvery: s.StreamRecheck,
+	}); err != nil {
 		s.log.Debug("agent_stream_closed", "agent_id", a.ID, "err", err)
 	}
 }

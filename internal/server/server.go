@@ -28,6 +28,8 @@ type Opts struct {
 	// (0: the defaults, 60 a minute with bursts of 30).
 	VisitorMessagesPerMinute int
 	VisitorBurst             int
+	// StreamRecheck is how often open agent streams re-check their token.
+	StreamRecheck time.Duration
 }
 
 // Server is a wired Parley instance.
@@ -62,7 +64,7 @@ func New(opts Opts) *Server {
 	})
 	s.Handler = httpapi.New(httpapi.Opts{
 		Logger: log, DB: opts.DB, Accounts: s.Accounts, Agents: s.Agents, Conversations: s.Conversations, Contacts: s.Contacts,
-		Log: s.Log, Hub: hub, Metrics: m, BaseURL: opts.BaseURL, Widget: widget,
+		Log: s.Log, Hub: hub, Metrics: m, BaseURL: opts.BaseURL, Widget: widget, StreamRecheck: opts.StreamRecheck,
 	})
 	return s
 }

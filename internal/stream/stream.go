@@ -19,6 +19,7 @@ const MaxFrame = 64 << 10
 
 const (
 	pingEvery    = 30 * time.Second
+	recheckEvery = 15 * time.Second
 	writeTimeout = 10 * time.Second
 	outboxSize   = 64
 )
@@ -42,10 +43,23 @@ func (c *Conn) Send(frame []byte) {
 // goroutine and may call Send.
 type Handler func(ctx context.Context, c *Conn, data []byte)
 
-// Serve runs the connection until the client leaves or ctx ends. begin is
-// the result of f.Begin, called before the socket was accepted: on
-// event.ErrReset the client is told to reset and the socket closed.
-func Serve(ctx context.Context, ws *websocket.Conn, f *event.Follower, begin error, handle Handler) error {
+// Options tune one connection.
+type Options struct {
+	// Begin is the result of the follower's Begin, called before the socket
+	// was accepted: on event.ErrReset the client is told to reset.
+	Begin error
+	// Handle handles the client's frames.
+	Handle Handler
+	// Authorized, when set, is asked every RecheckEvery (default 15 s)
+	// whether the client may still listen (a signed-out or deactivated
+	// agent may not).
+	Authorized   func(context.Context) bool
+	RecheckEvery time.Duration
+}
+
+// Serve runs the connection until the client leaves or ctx ends.
+func Serve(ctx context.Context, ws *websocket.Conn, f *event.Follower, o Options) error {
+	handle := o.Handle
 	ws.SetReadLimit(MaxFrame)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -73,7 +87,7 @@ func Serve(ctx context.Context, ws *websocket.Conn, f *event.Follower, begin err
 		defer wcancel()
 		return ws.Write(wctx, websocket.MessageText, frame)
 	}
-	err := begin
+	err := o.Begin
 	if err == nil {
 		err = f.Replay(ctx, write)
 	}
@@ -88,6 +102,11 @@ func Serve(ctx context.Context, ws *websocket.Conn, f *event.Follower, begin err
 	}
 	ping := time.NewTicker(pingEvery)
 	defer ping.Stop()
+	if o.RecheckEvery <= 0 {
+		o.RecheckEvery = recheckEvery
+	}
+	recheck := time.NewTicker(o.RecheckEvery)
+	defer recheck.Stop()
 	for {
 		var err error
 		select {
@@ -97,6 +116,11 @@ func Serve(ctx context.Context, ws *websocket.Conn, f *event.Follower, begin err
 			err = f.Lagged(ctx, write)
 		case frame := <-c.outbox:
 			err = write(frame)
+		case <-recheck.C:
+			if o.Authorized != nil && !o.Authorized(ctx) {
+				ws.Close(websocket.StatusPolicyViolation, "signed out")
+				return nil
+			}
 		case <-ping.C:
 			pctx, pcancel := context.WithTimeout(ctx, writeTimeout)
 			err = ws.Ping(pctx)

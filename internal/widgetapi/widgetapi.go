@@ -304,7 +304,7 @@ func (a *API) stream(w http.ResponseWriter, r *http.Request) {
 		f.Close()
 		a.announce(v, a.Hub.VisitorOnline(v.AccountID, v.ID))
 	}()
-	if err := stream.Serve(r.Context(), ws, f, begin, a.frame(v)); err != nil {
+	if err := stream.Serve(r.Context(), ws, f, stream.Options{Begin: begin, Handle: a.frame(v)}); err != nil {
 		a.log.Debug("visitor_stream_closed", "visitor_id", v.ID, "err", err)
 	}
 }
