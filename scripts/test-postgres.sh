@@ -16,7 +16,8 @@ fi
 
 listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
-if listening 5432; then
+# PARLEY_TEST_PG_THROWAWAY=1 skips a running server (to test the path below).
+if [[ -z "${PARLEY_TEST_PG_THROWAWAY:-}" ]] && listening 5432; then
   echo "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
   exit 0
 fi
