@@ -2,6 +2,7 @@
 GO ?= go
 BIN := bin/parley
 GOFLAGS_TEST ?= -race -count=1 -timeout=20m
+STATICCHECK := v0.8.2
 
 .PHONY: run build test test-go test-postgres lint bench clean
 
@@ -20,6 +21,7 @@ lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK) ./...
 
 ## test-go: the Go suites on SQLite
 test-go:

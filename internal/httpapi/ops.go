@@ -5,6 +5,7 @@ import (
 	_ "embed"
 	"html/template"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/parley-chat/parley/internal/agent"
@@ -66,11 +67,18 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 <p>Health: <a href="/healthz">/healthz</a> · readiness: <a href="/readyz">/readyz</a> · metrics: <a href="/metrics">/metrics</a></p>`})
 }
 
-const setupForm = `<p>Create the owner of this Parley installation. This link works once.</p>
-<form method="post"><label for="name">Your name</label><input id="name" name="name" autocomplete="name" required>
-<label for="email">Email</label><input id="email" name="email" type="email" autocomplete="email" required>
+var setupFormTmpl = template.Must(template.New("setup").Parse(`<p>Create the owner of this Parley installation. This link works once.</p>
+<form method="post"><label for="name">Your name</label><input id="name" name="name" autocomplete="name" value="{{.Name}}" required>
+<label for="email">Email</label><input id="email" name="email" type="email" autocomplete="email" value="{{.Email}}" required>
 <label for="password">Password (8 characters or more)</label><input id="password" name="password" type="password" minlength="8" autocomplete="new-password" required>
-<button type="submit">Create owner</button></form>`
+<button type="submit">Create owner</button></form>`))
+
+// setupForm renders the setup form, filled with what was typed before.
+func setupForm(name, email string) template.HTML {
+	var b strings.Builder
+	setupFormTmpl.Execute(&b, struct{ Name, Email string }{name, email})
+	return template.HTML(b.String())
+}
 
 // setupPage is the one-time owner setup (a plain form until the dashboard
 // brings its own).
@@ -84,13 +92,13 @@ func (s *Server) setupPage(w http.ResponseWriter, r *http.Request) {
 		s.renderPage(w, http.StatusNotFound, page{Title: "Setup is done", Body: `<p>This installation already has an owner. Sign in instead.</p>`})
 		return
 	}
-	s.renderPage(w, http.StatusOK, page{Title: "Set up Parley", Body: setupForm})
+	s.renderPage(w, http.StatusOK, page{Title: "Set up Parley", Body: setupForm("", "")})
 }
 
 func (s *Server) setupForm(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, respond.MaxBody)
 	if err := r.ParseForm(); err != nil {
-		s.renderPage(w, http.StatusBadRequest, page{Title: "Set up Parley", Error: "The form could not be read.", Body: setupForm})
+		s.renderPage(w, http.StatusBadRequest, page{Title: "Set up Parley", Error: "The form could not be read.", Body: setupForm("", "")})
 		return
 	}
 	_, owner, err := s.Accounts.Setup(r.Context(), r.PathValue("token"), "", agent.NewAgent{
@@ -101,7 +109,7 @@ func (s *Server) setupForm(w http.ResponseWriter, r *http.Request) {
 		if status >= 500 {
 			s.log.Error("setup_failed", "err", err)
 		}
-		body := template.HTML(setupForm)
+		body := setupForm(r.PostFormValue("name"), r.PostFormValue("email"))
 		if status == http.StatusNotFound {
 			body = `<p>This setup link was already used or is wrong.</p>`
 		}
