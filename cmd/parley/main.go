@@ -20,6 +20,7 @@ import (
 	"github.com/parley-chat/parley/internal/agent"
 	"github.com/parley-chat/parley/internal/config"
 	"github.com/parley-chat/parley/internal/database"
+	"github.com/parley-chat/parley/internal/httpapi"
 	"github.com/parley-chat/parley/internal/server"
 )
 
@@ -170,7 +171,8 @@ func firstStart(ctx context.Context, srv *server.Server, cfg config.Config, base
 		}
 		return nil
 	}
-	log.Info("account_created", "account_id", acc.ID, "name", acc.Name, "widget_key", acc.WidgetKey)
+	log.Info("account_created", "account_id", acc.ID, "name", acc.Name, "widget_key", acc.WidgetKey,
+		"demo", base+"/demo", "snippet", httpapi.Snippet(base, acc.WidgetKey))
 	if setupToken != "" {
 		log.Info("setup_link", "url", base+"/setup/"+setupToken, "hint", "open this link once to create the owner of the account")
 	} else {

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -37,6 +38,8 @@ type Options struct {
 	VisitorMessagesPerMinute int
 	VisitorBurst             int
 	StreamRecheck            time.Duration
+	// WidgetFiles replaces the embedded chat box build.
+	WidgetFiles fs.FS
 }
 
 // New starts a server on a fresh database (SQLite, or PostgreSQL when
@@ -48,7 +51,7 @@ func New(t testing.TB, opts ...Options) *Env {
 		o = opts[0]
 	}
 	db := testdb.Open(t)
-	srv := server.New(server.Opts{DB: db, VisitorMessagesPerMinute: o.VisitorMessagesPerMinute, VisitorBurst: o.VisitorBurst, StreamRecheck: o.StreamRecheck})
+	srv := server.New(server.Opts{DB: db, VisitorMessagesPerMinute: o.VisitorMessagesPerMinute, VisitorBurst: o.VisitorBurst, StreamRecheck: o.StreamRecheck, WidgetFiles: o.WidgetFiles})
 	hs := httptest.NewServer(srv.Handler)
 	t.Cleanup(hs.Close)
 	return &Env{T: t, URL: hs.URL, Server: srv, HTTP: hs}

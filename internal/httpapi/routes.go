@@ -46,6 +46,10 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("POST /api/v1/conversations/{id}/resolve", s.authed(s.resolve))
 	mux.HandleFunc("POST /api/v1/conversations/{id}/reopen", s.authed(s.reopen))
 
+	// The chat box's settings: every agent may read, admins change.
+	mux.HandleFunc("GET /api/v1/widget", s.authed(s.widgetSettings))
+	mux.HandleFunc("PATCH /api/v1/widget", s.manager(s.updateWidgetSettings))
+
 	// Contacts (the visitor card).
 	mux.HandleFunc("GET /api/v1/contacts/{id}", s.authed(s.getContact))
 	mux.HandleFunc("PATCH /api/v1/contacts/{id}", s.authed(s.updateContact))
@@ -62,6 +66,13 @@ func (s *Server) routes() http.Handler {
 	if s.Widget != nil {
 		mux.Handle("/widget/v1/", s.Widget)
 	}
+
+	// The built chat box and the demo shop.
+	mux.HandleFunc("GET /widget/loader.js", s.widgetFile)
+	mux.HandleFunc("GET /widget/frame.html", s.widgetFile)
+	mux.HandleFunc("GET /widget/assets/", s.widgetFile)
+	mux.HandleFunc("GET /demo", s.demo)
+	mux.HandleFunc("GET /demo/cart", s.demo)
 
 	// Pages.
 	mux.HandleFunc("GET /{$}", s.home)

@@ -4,11 +4,13 @@ package httpapi
 
 import (
 	"context"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
 	"strings"
+	"testing/fstest"
 	"time"
 
 	"github.com/parley-chat/parley/internal/account"
@@ -38,6 +40,8 @@ type Opts struct {
 	BaseURL string
 	// Widget serves /widget/v1/.
 	Widget http.Handler
+	// WidgetFiles are the built chat box (loader.js, frame.html, assets/).
+	WidgetFiles fs.FS
 	// StreamRecheck is how often an open agent stream checks that its token
 	// still works (0: 15 s).
 	StreamRecheck time.Duration
@@ -50,11 +54,15 @@ type Server struct {
 	handler http.Handler
 	// baseOrigin is scheme://host of BaseURL, or "".
 	baseOrigin string
+	started    time.Time
 }
 
 // New builds the handler.
 func New(opts Opts) *Server {
-	s := &Server{Opts: opts, log: opts.Logger}
+	s := &Server{Opts: opts, log: opts.Logger, started: time.Now()}
+	if s.WidgetFiles == nil {
+		s.WidgetFiles = fstest.MapFS{}
+	}
 	if u, err := url.Parse(opts.BaseURL); err == nil && u.Host != "" {
 		s.baseOrigin = strings.ToLower(u.Scheme + "://" + u.Host)
 	}

@@ -4,6 +4,7 @@ package server
 
 import (
 	"context"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"time"
@@ -17,6 +18,7 @@ import (
 	"github.com/parley-chat/parley/internal/httpapi"
 	"github.com/parley-chat/parley/internal/metrics"
 	"github.com/parley-chat/parley/internal/widgetapi"
+	"github.com/parley-chat/parley/web"
 )
 
 // Opts configures a server.
@@ -30,6 +32,8 @@ type Opts struct {
 	VisitorBurst             int
 	// StreamRecheck is how often open agent streams re-check their token.
 	StreamRecheck time.Duration
+	// WidgetFiles replaces the embedded chat box build (tests).
+	WidgetFiles fs.FS
 }
 
 // Server is a wired Parley instance.
@@ -58,6 +62,10 @@ func New(opts Opts) *Server {
 	s.Contacts = contact.NewService(opts.DB, hub)
 	s.Conversations = conversation.NewService(opts.DB, hub, s.Agents)
 	m := metrics.New(s.Conversations.Stored)
+	widgetFiles := opts.WidgetFiles
+	if widgetFiles == nil {
+		widgetFiles = web.Widget()
+	}
 	widget := widgetapi.New(widgetapi.Opts{
 		Logger: log, Accounts: s.Accounts, Agents: s.Agents, Conversations: s.Conversations, Contacts: s.Contacts,
 		Log: s.Log, Hub: hub, Metrics: m, MessagesPerMinute: opts.VisitorMessagesPerMinute, Burst: opts.VisitorBurst,
@@ -65,6 +73,7 @@ func New(opts Opts) *Server {
 	s.Handler = httpapi.New(httpapi.Opts{
 		Logger: log, DB: opts.DB, Accounts: s.Accounts, Agents: s.Agents, Conversations: s.Conversations, Contacts: s.Contacts,
 		Log: s.Log, Hub: hub, Metrics: m, BaseURL: opts.BaseURL, Widget: widget, StreamRecheck: opts.StreamRecheck,
+		WidgetFiles: widgetFiles,
 	})
 	return s
 }

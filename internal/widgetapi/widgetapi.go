@@ -132,6 +132,8 @@ type sessionResponse struct {
 	Conversation *conversation.Conversation `json:"conversation"`
 	Online       bool                       `json:"online"`
 	AccountName  string                     `json:"account_name"`
+	// Widget is the chat box's look and behaviour for this account.
+	Widget account.WidgetSettings `json:"widget"`
 }
 
 func (a *API) session(w http.ResponseWriter, r *http.Request) {
@@ -160,6 +162,10 @@ func (a *API) session(w http.ResponseWriter, r *http.Request) {
 	case err == nil:
 		out.Conversation = c.ForVisitor()
 	case !errors.Is(err, apperr.ErrNotFound):
+		respond.Error(w, r, a.log, err)
+		return
+	}
+	if out.Widget, err = a.Accounts.Widget(r.Context(), acc.ID); err != nil {
 		respond.Error(w, r, a.log, err)
 		return
 	}

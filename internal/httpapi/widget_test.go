@@ -1,0 +1,127 @@
+package httpapi_test
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"github.com/parley-chat/parley/internal/apitest"
+)
+
+// Every agent reads the chat box settings; only admins and the owner change
+// them; a bad value changes nothing; visitors get them with their session.
+func TestWidgetSettings(t *testing.T) {
+	e := apitest.New(t)
+	acc := e.NewAccount()
+	admin := e.NewAgent(acc, "admin", "Ada Admin")
+	agent := e.NewAgent(acc, "agent", "Al Agent")
+
+	got := e.Must(http.StatusOK, "GET", "/api/v1/widget", agent.Token, nil).Map(t)
+	if got["color"] != "#16a34a" || got["position"] != "right" || got["offline_form"] != true || got["prechat"] != "off" {
+		t.Errorf("default settings = %v", got)
+	}
+	if snip, _ := got["snippet"].(string); !strings.Contains(snip, `data-key="`+acc.WidgetKey+`"`) || !strings.Contains(snip, e.URL+"/widget/loader.js") {
+		t.Errorf("snippet = %q, want the loader URL and the widget key", snip)
+	}
+
+	r := e.Do("PATCH", "/api/v1/widget", agent.Token, map[string]any{"color": "#000000"})
+	if r.Status != http.StatusForbidden {
+		t.Errorf("PATCH by a limited agent = %d, want 403", r.Status)
+	}
+	changed := e.Must(http.StatusOK, "PATCH", "/api/v1/widget", admin.Token, map[string]any{
+		"color": "#1D4ED8", "position": "left", "greeting": "Hi! Card 4111 1111 1111 1111?", "prechat": "required",
+		"offline_form": false, "privacy_url": "https://shop.example/privacy", "consent_required": true,
+	}).Map(t)
+	if changed["color"] != "#1d4ed8" || changed["position"] != "left" || changed["prechat"] != "required" || changed["offline_form"] != false || changed["consent_required"] != true {
+		t.Errorf("changed settings = %v", changed)
+	}
+	if g := changed["greeting"].(string); !strings.Contains(g, "**** **** **** 1111") {
+		t.Errorf("greeting = %q, want the card number masked", g)
+	}
+
+	for _, bad := range []map[string]any{
+		{"color": "blue"}, {"position": "top"}, {"prechat": "maybe"}, {"privacy_url": "javascript:alert(1)"},
+		{"greeting": strings.Repeat("x", 501)}, {"color": "#000000", "position": "middle"},
+	} {
+		r := e.Do("PATCH", "/api/v1/widget", acc.OwnerToken, bad)
+		if r.Status != http.StatusUnprocessableEntity || r.ErrorCode() != "invalid" {
+			t.Errorf("PATCH %v = %d %s, want 422 invalid", bad, r.Status, r.Body)
+		}
+	}
+	after := e.Must(http.StatusOK, "GET", "/api/v1/widget", acc.OwnerToken, nil).Map(t)
+	if after["color"] != "#1d4ed8" || after["position"] != "left" {
+		t.Errorf("refused patches changed the settings: %v", after)
+	}
+
+	// Another account's settings are its own.
+	other := e.NewAccount()
+	if o := e.Must(http.StatusOK, "GET", "/api/v1/widget", other.OwnerToken, nil).Map(t); o["color"] != "#16a34a" {
+		t.Errorf("another account's color = %v, want the default", o["color"])
+	}
+
+	var session struct {
+		Widget map[string]any `json:"widget"`
+	}
+	e.Must(http.StatusOK, "POST", "/widget/v1/session", "", map[string]any{"widget_key": acc.WidgetKey}).JSON(t, &session)
+	if session.Widget["color"] != "#1d4ed8" || session.Widget["prechat"] != "required" || session.Widget["privacy_url"] != "https://shop.example/privacy" {
+		t.Errorf("session widget settings = %v", session.Widget)
+	}
+}
+
+// The built chat box is served with the right types and caching; without a
+// build the loader says so instead of failing silently.
+func TestWidgetFiles(t *testing.T) {
+	built := fstest.MapFS{
+		"loader.js":          {Data: []byte("console.log('loader')")},
+		"frame.html":         {Data: []byte("<!doctype html><title>chat</title>")},
+		"assets/app-abc1.js": {Data: []byte("export{}")},
+	}
+	e := apitest.New(t, apitest.Options{WidgetFiles: built})
+	for _, tc := range []struct {
+		path, ctype, cache string
+	}{
+		{"/widget/loader.js", "javascript", "max-age=300"},
+		{"/widget/frame.html", "text/html", "no-cache"},
+		{"/widget/assets/app-abc1.js", "javascript", "immutable"},
+	} {
+		r := e.Do("GET", tc.path, "", nil)
+		if r.Status != http.StatusOK || !strings.Contains(r.Header.Get("Content-Type"), tc.ctype) || !strings.Contains(r.Header.Get("Cache-Control"), tc.cache) {
+			t.Errorf("GET %s = %d %q %q, want 200, %s, %s", tc.path, r.Status, r.Header.Get("Content-Type"), r.Header.Get("Cache-Control"), tc.ctype, tc.cache)
+		}
+	}
+	if csp := e.Do("GET", "/widget/frame.html", "", nil).Header.Get("Content-Security-Policy"); !strings.Contains(csp, "frame-ancestors *") || !strings.Contains(csp, "script-src 'self'") {
+		t.Errorf("frame CSP = %q, want embeddable anywhere and scripts only from Parley", csp)
+	}
+	for _, p := range []string{"/widget/assets/missing.js", "/widget/assets/..%2F..%2Fweb.go", "/widget/assets/..%2Floader.js"} {
+		if r := e.Do("GET", p, "", nil); r.Status != http.StatusNotFound {
+			t.Errorf("GET %s = %d, want 404", p, r.Status)
+		}
+	}
+
+	unbuilt := apitest.New(t, apitest.Options{WidgetFiles: fstest.MapFS{"placeholder.txt": {}}})
+	r := unbuilt.Do("GET", "/widget/loader.js", "", nil)
+	if r.Status != http.StatusServiceUnavailable || !strings.Contains(string(r.Body), "make build") {
+		t.Errorf("unbuilt loader = %d %q, want 503 saying how to build it", r.Status, r.Body)
+	}
+}
+
+// The demo shop installs the first account's chat box.
+func TestDemoShopHasTheSnippet(t *testing.T) {
+	e := apitest.New(t)
+	acc := e.NewAccount()
+	e.NewAccount() // a later account must not be the one shown
+	for _, p := range []string{"/demo", "/demo/cart?item=mug"} {
+		r := e.Do("GET", p, "", nil)
+		body := string(r.Body)
+		if r.Status != http.StatusOK || !strings.Contains(body, `data-key="`+acc.WidgetKey+`"`) || !strings.Contains(body, "/widget/loader.js") {
+			t.Errorf("GET %s = %d, want the first account's snippet", p, r.Status)
+		}
+		if !strings.Contains(r.Header.Get("Content-Security-Policy"), "frame-src 'self'") {
+			t.Errorf("GET %s CSP = %q", p, r.Header.Get("Content-Security-Policy"))
+		}
+	}
+	if body := string(e.Do("GET", "/demo/cart?item=mug", "", nil).Body); !strings.Contains(body, "Morning mug") {
+		t.Error("the cart does not show the item added")
+	}
+}
