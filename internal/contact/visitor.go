@@ -120,3 +120,40 @@ func (s *Service) VisitorByToken(ctx context.Context, token string) (Visitor, er
 func (s *Service) PageView(ctx context.Context, v Visitor, p Page) error {
 	return s.db.Write(ctx, func(tx *database.Tx) error { return insertPageView(ctx, tx, v, p) })
 }
+
+// PageView is a page a contact's visitor opened.
+type PageView struct {
+	URL       string    `json:"url"`
+	Title     string    `json:"title"`
+	Referrer  string    `json:"referrer"`
+	VisitorID string    `json:"visitor_id"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// PageViews returns the latest pages a contact's visitors opened, newest
+// first, at most limit.
+func (s *Service) PageViews(ctx context.Context, accountID, contactID string, limit int) ([]PageView, error) {
+	if _, err := s.Contact(ctx, accountID, contactID); err != nil {
+		return nil, err
+	}
+	if limit <= 0 || limit > 200 {
+		limit = 100
+	}
+	rows, err := s.db.Query(ctx, `SELECT p.url, p.title, p.referrer, p.visitor_id, p.created_at FROM page_views p JOIN visitors v ON v.id = p.visitor_id
+		WHERE v.contact_id = ? AND p.account_id = ? ORDER BY p.created_at DESC, p.id DESC LIMIT ?`, contactID, accountID, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []PageView{}
+	for rows.Next() {
+		var p PageView
+		var at int64
+		if err := rows.Scan(&p.URL, &p.Title, &p.Referrer, &p.VisitorID, &at); err != nil {
+			return nil, err
+		}
+		p.CreatedAt = time.UnixMicro(at).UTC()
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}

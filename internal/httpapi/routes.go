@@ -53,6 +53,7 @@ func (s *Server) routes() http.Handler {
 	// Contacts (the visitor card).
 	mux.HandleFunc("GET /api/v1/contacts/{id}", s.authed(s.getContact))
 	mux.HandleFunc("PATCH /api/v1/contacts/{id}", s.authed(s.updateContact))
+	mux.HandleFunc("GET /api/v1/contacts/{id}/pages", s.authed(s.contactPages))
 
 	// Real time.
 	mux.HandleFunc("GET /api/v1/stream", s.stream)

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 	"testing/fstest"
+	"time"
 
 	"github.com/parley-chat/parley/internal/apitest"
 )
@@ -123,5 +124,42 @@ func TestDemoShopHasTheSnippet(t *testing.T) {
 	}
 	if body := string(e.Do("GET", "/demo/cart?item=mug", "", nil).Body); !strings.Contains(body, "Morning mug") {
 		t.Error("the cart does not show the item added")
+	}
+}
+
+// Page views reported by the chat box reach the contact, newest first, and
+// stay within the account.
+func TestContactPages(t *testing.T) {
+	e := apitest.New(t)
+	acc, other := e.NewAccount(), e.NewAccount()
+	var s struct {
+		VisitorToken string `json:"visitor_token"`
+		ContactID    string `json:"contact_id"`
+	}
+	e.Must(http.StatusOK, "POST", "/widget/v1/session", "", map[string]any{"widget_key": acc.WidgetKey,
+		"page": map[string]string{"url": "https://shop.example/", "title": "Home", "referrer": "https://search.example/?q=mugs"}}).JSON(t, &s)
+	ws, _, err := e.Dial("/widget/v1/stream?token="+s.VisitorToken, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	apitest.Write(ws, map[string]string{"type": "page.view", "url": "https://shop.example/cart?card=4111111111111111", "title": "Cart"})
+	apitest.Write(ws, map[string]string{"type": "message.send", "client_id": "after-pages", "text": "hi"})
+	for f, err := apitest.Read(ws, 5*time.Second); f.Type != "ack"; f, err = apitest.Read(ws, 5*time.Second) {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	var pages struct {
+		Items []map[string]any `json:"items"`
+	}
+	e.Must(http.StatusOK, "GET", "/api/v1/contacts/"+s.ContactID+"/pages", acc.OwnerToken, nil).JSON(t, &pages)
+	if len(pages.Items) != 2 || pages.Items[0]["title"] != "Cart" || pages.Items[1]["referrer"] != "https://search.example/?q=mugs" {
+		t.Fatalf("pages = %v, want Cart then Home with its referrer", pages.Items)
+	}
+	if u := pages.Items[0]["url"].(string); strings.Contains(u, "4111111111111111") {
+		t.Errorf("page URL %q holds an unmasked card number", u)
+	}
+	if r := e.Do("GET", "/api/v1/contacts/"+s.ContactID+"/pages", other.OwnerToken, nil); r.Status != http.StatusNotFound {
+		t.Errorf("another account's contact pages = %d, want 404", r.Status)
 	}
 }
