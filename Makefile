@@ -1,21 +1,36 @@
 # Parley — the two commands a newcomer needs are `make run` and `make test`.
 GO ?= go
+NPM ?= npm
 BIN := bin/parley
+WIDGET := web/widget
 GOFLAGS_TEST ?= -race -count=1 -timeout=20m
 STATICCHECK := v0.8.2
 
-.PHONY: run build test test-go test-postgres lint bench clean
+.PHONY: run build widget test test-go test-postgres test-web test-e2e lint bench clean
 
 ## run: build everything and serve on http://localhost:8080 with SQLite under ./data
 run: build
 	./$(BIN) serve --data ./data
 
-## build: the parley binary in bin/
-build:
+## build: the chat box, then the parley binary (which embeds it) in bin/
+build: widget
 	$(GO) build -o $(BIN) ./cmd/parley
 
-## test: every suite — lint, Go tests on SQLite, and the same tests on PostgreSQL
-test: lint test-go test-postgres
+## widget: the chat box (Svelte + Vite) into web/widget/dist
+widget: $(WIDGET)/node_modules/.installed
+	cd $(WIDGET) && $(NPM) run build
+	@touch $(WIDGET)/dist/placeholder.txt
+
+$(WIDGET)/node_modules/.installed: $(WIDGET)/package.json $(WIDGET)/package-lock.json
+	cd $(WIDGET) && $(NPM) ci --no-audit --no-fund
+	@touch $@
+
+e2e/node_modules/.installed: e2e/package.json e2e/package-lock.json
+	cd e2e && $(NPM) ci --no-audit --no-fund
+	@touch $@
+
+## test: every suite — lint, Go tests on SQLite and on PostgreSQL, the chat box's unit and size tests, the browser tests
+test: lint test-go test-postgres test-web test-e2e
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -36,9 +51,18 @@ test-postgres:
 	  PARLEY_TEST_DATABASE_URL="$$url" $(GO) test $(GOFLAGS_TEST) ./...; status=$$?; \
 	  scripts/test-postgres-stop.sh; exit $$status
 
+## test-web: the chat box's unit tests and bundle-size checks
+test-web: widget
+	cd $(WIDGET) && $(NPM) test
+
+## test-e2e: browser tests (playwright-core driving Debian's Chromium) against a real parley serve
+test-e2e: build e2e/node_modules/.installed
+	scripts/ensure-chromium.sh
+	cd e2e && $(NPM) test
+
 ## bench: the hot-path benchmarks (compare runs with benchstat)
 bench:
 	$(GO) test -run=NONE -bench=. -benchmem -count=6 ./internal/server/ ./internal/mask/
 
 clean:
-	rm -rf bin
+	rm -rf bin $(WIDGET)/dist/assets $(WIDGET)/dist/*.js $(WIDGET)/dist/*.html

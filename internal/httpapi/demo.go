@@ -24,7 +24,7 @@ var demoProducts = []demoProduct{
 
 var demoTmpl = template.Must(template.New("demo").Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{{if .Cart}}Your cart{{else}}Corner Shop{{end}} · Parley demo</title>
+<title>{{if .Cart}}Your cart{{else}}Corner Shop{{end}} · Parley demo</title><link rel="icon" href="data:,">
 <style>
 body{margin:0;font:16px/1.5 system-ui,sans-serif;color:#1f2937;background:#f9fafb}
 header{display:flex;justify-content:space-between;align-items:center;padding:1rem 2rem;background:#fff;border-bottom:1px solid #e5e7eb}
