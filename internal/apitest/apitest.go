@@ -38,8 +38,9 @@ type Options struct {
 	VisitorMessagesPerMinute int
 	VisitorBurst             int
 	StreamRecheck            time.Duration
-	// WidgetFiles replaces the embedded chat box build.
-	WidgetFiles fs.FS
+	// WidgetFiles and DashboardFiles replace the embedded builds.
+	WidgetFiles    fs.FS
+	DashboardFiles fs.FS
 }
 
 // New starts a server on a fresh database (SQLite, or PostgreSQL when
@@ -51,7 +52,7 @@ func New(t testing.TB, opts ...Options) *Env {
 		o = opts[0]
 	}
 	db := testdb.Open(t)
-	srv := server.New(server.Opts{DB: db, VisitorMessagesPerMinute: o.VisitorMessagesPerMinute, VisitorBurst: o.VisitorBurst, StreamRecheck: o.StreamRecheck, WidgetFiles: o.WidgetFiles})
+	srv := server.New(server.Opts{DB: db, VisitorMessagesPerMinute: o.VisitorMessagesPerMinute, VisitorBurst: o.VisitorBurst, StreamRecheck: o.StreamRecheck, WidgetFiles: o.WidgetFiles, DashboardFiles: o.DashboardFiles})
 	hs := httptest.NewServer(srv.Handler)
 	t.Cleanup(hs.Close)
 	return &Env{T: t, URL: hs.URL, Server: srv, HTTP: hs}

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/parley-chat/parley/internal/agent"
 	"github.com/parley-chat/parley/internal/apperr"
@@ -12,6 +13,9 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	var in struct {
 		Email    string `json:"email"`
 		Password string `json:"password"`
+		// Cookie asks for a session cookie (the dashboard) instead of a
+		// token in the body.
+		Cookie bool `json:"cookie"`
 	}
 	if err := respond.Decode(r, &in); err != nil {
 		respond.Error(w, r, s.log, err)
@@ -26,13 +30,22 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		respond.Error(w, r, s.log, err)
 		return
 	}
+	if in.Cookie {
+		s.setSessionCookie(w, r, token, sessionMaxAge)
+		respond.JSON(w, http.StatusOK, map[string]any{"agent": a, "csrf_token": csrfToken(token)})
+		return
+	}
 	respond.JSON(w, http.StatusOK, map[string]any{"token": token, "agent": a})
 }
 
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
-	if err := s.Agents.Logout(r.Context(), bearer(r)); err != nil {
+	token, fromCookie := credentials(r)
+	if err := s.Agents.Logout(r.Context(), token); err != nil {
 		respond.Error(w, r, s.log, err)
 		return
+	}
+	if fromCookie {
+		s.setSessionCookie(w, r, "", -time.Second)
 	}
 	w.WriteHeader(http.StatusNoContent)
 }

@@ -21,17 +21,25 @@ var openAPIRouteDirs = []string{".", filepath.Join("..", "widgetapi")}
 // Routes that need not be documented: HTML pages and operational endpoints
 // (they may still be documented; documenting them is not stale).
 var openAPIUndocumented = map[string]bool{
-	"GET /{$}":               true,
-	"GET /setup/{token}":     true,
-	"POST /setup/{token}":    true,
-	"GET /healthz":           true,
-	"GET /readyz":            true,
-	"GET /metrics":           true,
-	"GET /widget/loader.js":  true,
-	"GET /widget/frame.html": true,
-	"GET /widget/assets/":    true,
-	"GET /demo":              true,
-	"GET /demo/cart":         true,
+	"GET /{$}":                true,
+	"GET /setup/{token}":      true,
+	"POST /setup/{token}":     true,
+	"GET /healthz":            true,
+	"GET /readyz":             true,
+	"GET /metrics":            true,
+	"GET /widget/loader.js":   true,
+	"GET /widget/frame.html":  true,
+	"GET /widget/assets/":     true,
+	"GET /demo":               true,
+	"GET /demo/cart":          true,
+	"GET /login":              true,
+	"GET /conversations":      true,
+	"GET /conversations/{id}": true,
+	"GET /team":               true,
+	"GET /settings":           true,
+	"GET /settings/widget":    true,
+	"GET /profile":            true,
+	"GET /assets/":            true,
 }
 
 // openAPIRoutePattern matches mux.HandleFunc("METHOD /path", ...) and

@@ -89,7 +89,7 @@ func (s *Server) setupPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !pending {
-		s.renderPage(w, http.StatusNotFound, page{Title: "Setup is done", Body: `<p>This installation already has an owner. Sign in instead.</p>`})
+		s.renderPage(w, http.StatusNotFound, page{Title: "Setup is done", Body: `<p>This installation already has an owner. <a href="/login">Sign in</a> instead.</p>`})
 		return
 	}
 	s.renderPage(w, http.StatusOK, page{Title: "Set up Parley", Body: setupForm("", "")})
@@ -117,5 +117,5 @@ func (s *Server) setupForm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.renderPage(w, http.StatusCreated, page{Title: "You are set up", Body: template.HTML(`<p>The owner <strong>` + template.HTMLEscapeString(owner.Email) +
-		`</strong> was created. Sign in through <code>POST /api/v1/auth/login</code>; the dashboard comes soon.</p>`)})
+		`</strong> was created. <a href="/login">Sign in</a>.</p>`)})
 }

@@ -22,6 +22,7 @@ func (s *Server) routes() http.Handler {
 	// Sign-in and first-run setup.
 	mux.HandleFunc("POST /api/v1/auth/login", s.login)
 	mux.HandleFunc("POST /api/v1/auth/logout", s.authed(s.logout))
+	mux.HandleFunc("GET /api/v1/auth/session", s.authed(s.session))
 	mux.HandleFunc("POST /api/v1/setup", s.setup)
 
 	// The signed-in agent and the account.
@@ -75,8 +76,13 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /demo", s.demo)
 	mux.HandleFunc("GET /demo/cart", s.demo)
 
+	// The agent dashboard: its client-side routes and assets.
+	for _, p := range []string{"/{$}", "/login", "/conversations", "/conversations/{id}", "/team", "/settings", "/settings/widget", "/profile"} {
+		mux.HandleFunc("GET "+p, s.dashboardPage)
+	}
+	mux.HandleFunc("GET /assets/", s.dashboardAsset)
+
 	// Pages.
-	mux.HandleFunc("GET /{$}", s.home)
 	mux.HandleFunc("GET /setup/{token}", s.setupPage)
 	mux.HandleFunc("POST /setup/{token}", s.setupForm)
 	return mux

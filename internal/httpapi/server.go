@@ -42,6 +42,8 @@ type Opts struct {
 	Widget http.Handler
 	// WidgetFiles are the built chat box (loader.js, frame.html, assets/).
 	WidgetFiles fs.FS
+	// DashboardFiles are the built dashboard (index.html, assets/).
+	DashboardFiles fs.FS
 	// StreamRecheck is how often an open agent stream checks that its token
 	// still works (0: 15 s).
 	StreamRecheck time.Duration
@@ -62,6 +64,9 @@ func New(opts Opts) *Server {
 	s := &Server{Opts: opts, log: opts.Logger, started: time.Now()}
 	if s.WidgetFiles == nil {
 		s.WidgetFiles = fstest.MapFS{}
+	}
+	if s.DashboardFiles == nil {
+		s.DashboardFiles = fstest.MapFS{}
 	}
 	if u, err := url.Parse(opts.BaseURL); err == nil && u.Host != "" {
 		s.baseOrigin = strings.ToLower(u.Scheme + "://" + u.Host)
@@ -92,10 +97,15 @@ func bearer(r *http.Request) string {
 	return ""
 }
 
-// authed wraps a handler that needs a signed-in agent.
+// authed wraps a handler that needs a signed-in agent: a bearer token, or
+// the dashboard's session cookie with the CSRF header on changes.
 func (s *Server) authed(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		a, err := s.Agents.Authenticate(r.Context(), bearer(r))
+		token, fromCookie := credentials(r)
+		a, err := s.Agents.Authenticate(r.Context(), token)
+		if err == nil && fromCookie {
+			err = checkCSRF(r, token)
+		}
 		if err != nil {
 			respond.Error(w, r, s.log, err)
 			return

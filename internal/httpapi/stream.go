@@ -42,7 +42,7 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request) {
 		respond.Error(w, r, s.log, apperr.Forbidden("this socket's Origin is not Parley's own"))
 		return
 	}
-	token := bearer(r)
+	token, _ := credentials(r) // a cookie is safe here: the Origin is checked above
 	if token == "" {
 		token = r.URL.Query().Get("token")
 	}

@@ -32,8 +32,9 @@ type Opts struct {
 	VisitorBurst             int
 	// StreamRecheck is how often open agent streams re-check their token.
 	StreamRecheck time.Duration
-	// WidgetFiles replaces the embedded chat box build (tests).
-	WidgetFiles fs.FS
+	// WidgetFiles and DashboardFiles replace the embedded builds (tests).
+	WidgetFiles    fs.FS
+	DashboardFiles fs.FS
 }
 
 // Server is a wired Parley instance.
@@ -62,9 +63,12 @@ func New(opts Opts) *Server {
 	s.Contacts = contact.NewService(opts.DB, hub)
 	s.Conversations = conversation.NewService(opts.DB, hub, s.Agents)
 	m := metrics.New(s.Conversations.Stored)
-	widgetFiles := opts.WidgetFiles
+	widgetFiles, dashboardFiles := opts.WidgetFiles, opts.DashboardFiles
 	if widgetFiles == nil {
 		widgetFiles = web.Widget()
+	}
+	if dashboardFiles == nil {
+		dashboardFiles = web.Dashboard()
 	}
 	widget := widgetapi.New(widgetapi.Opts{
 		Logger: log, Accounts: s.Accounts, Agents: s.Agents, Conversations: s.Conversations, Contacts: s.Contacts,
@@ -73,7 +77,7 @@ func New(opts Opts) *Server {
 	s.Handler = httpapi.New(httpapi.Opts{
 		Logger: log, DB: opts.DB, Accounts: s.Accounts, Agents: s.Agents, Conversations: s.Conversations, Contacts: s.Contacts,
 		Log: s.Log, Hub: hub, Metrics: m, BaseURL: opts.BaseURL, Widget: widget, StreamRecheck: opts.StreamRecheck,
-		WidgetFiles: widgetFiles,
+		WidgetFiles: widgetFiles, DashboardFiles: dashboardFiles,
 	})
 	return s
 }
