@@ -3,17 +3,18 @@ GO ?= go
 NPM ?= npm
 BIN := bin/parley
 WIDGET := web/widget
+DASHBOARD := web/dashboard
 GOFLAGS_TEST ?= -race -count=1 -timeout=20m
 STATICCHECK := v0.8.2
 
-.PHONY: run build widget test test-go test-postgres test-web test-e2e lint bench clean
+.PHONY: run build widget dashboard test test-go test-postgres test-web test-e2e lint bench clean
 
 ## run: build everything and serve on http://localhost:8080 with SQLite under ./data
 run: build
 	./$(BIN) serve --data ./data
 
-## build: the chat box, then the parley binary (which embeds it) in bin/
-build: widget
+## build: the chat box and the dashboard, then the parley binary (which embeds them) in bin/
+build: widget dashboard
 	$(GO) build -o $(BIN) ./cmd/parley
 
 ## widget: the chat box (Svelte + Vite) into web/widget/dist
@@ -23,6 +24,15 @@ widget: $(WIDGET)/node_modules/.installed
 
 $(WIDGET)/node_modules/.installed: $(WIDGET)/package.json $(WIDGET)/package-lock.json
 	cd $(WIDGET) && $(NPM) ci --no-audit --no-fund
+	@touch $@
+
+## dashboard: the agent dashboard (Svelte + Vite) into web/dashboard/dist
+dashboard: $(DASHBOARD)/node_modules/.installed
+	cd $(DASHBOARD) && $(NPM) run build
+	@touch $(DASHBOARD)/dist/placeholder.txt
+
+$(DASHBOARD)/node_modules/.installed: $(DASHBOARD)/package.json $(DASHBOARD)/package-lock.json
+	cd $(DASHBOARD) && $(NPM) ci --no-audit --no-fund
 	@touch $@
 
 e2e/node_modules/.installed: e2e/package.json e2e/package-lock.json
@@ -51,9 +61,10 @@ test-postgres:
 	  PARLEY_TEST_DATABASE_URL="$$url" $(GO) test $(GOFLAGS_TEST) ./...; status=$$?; \
 	  scripts/test-postgres-stop.sh; exit $$status
 
-## test-web: the chat box's unit tests and bundle-size checks
-test-web: widget
+## test-web: the chat box's and the dashboard's unit tests (and the chat box's size budgets)
+test-web: widget dashboard
 	cd $(WIDGET) && $(NPM) test
+	cd $(DASHBOARD) && $(NPM) test
 
 ## test-e2e: browser tests (playwright-core driving Debian's Chromium) against a real parley serve
 test-e2e: build e2e/node_modules/.installed
@@ -65,4 +76,4 @@ bench:
 	$(GO) test -run=NONE -bench=. -benchmem -count=6 ./internal/server/ ./internal/mask/
 
 clean:
-	rm -rf bin $(WIDGET)/dist/assets $(WIDGET)/dist/*.js $(WIDGET)/dist/*.html
+	rm -rf bin $(WIDGET)/dist/assets $(WIDGET)/dist/*.js $(WIDGET)/dist/*.html $(DASHBOARD)/dist/assets $(DASHBOARD)/dist/*.html
