@@ -197,3 +197,33 @@ export async function startParley(name, opts = {}) {
   }
   return s;
 }
+
+/**
+ * Starts a fresh server WITHOUT PARLEY_OWNER_EMAIL/PASSWORD: the first start
+ * creates the account and prints a one-time setup link in its log (see
+ * setupLink). Same options as startParley.
+ */
+export async function startParleyWithoutOwner(name, opts = {}) {
+  return startParley(name, { ...opts, env: { ...(opts.env || {}), PARLEY_OWNER_EMAIL: '', PARLEY_OWNER_PASSWORD: '' } });
+}
+
+/**
+ * The setup link (`msg=setup_link url=…`) the server printed in its log;
+ * waits up to timeoutMs for it. Throws with the log's tail when there is none.
+ */
+export async function setupLink(server, { timeoutMs = 5000 } = {}) {
+  const re = /\bmsg=setup_link\b.*?\burl=(?:"([^"]+)"|(\S+))/;
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const lines = [...server.logTail];
+    try { lines.push(...fs.readFileSync(server.logPath, 'utf8').split('\n')); } catch { /* not written yet */ }
+    for (const line of lines) {
+      const m = re.exec(line);
+      if (m) return m[1] ?? m[2];
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`e2e: the server printed no setup link (msg=setup_link url=…) within ${timeoutMs} ms.\n${server.tail()}`);
+    }
+    await sleep(50);
+  }
+}

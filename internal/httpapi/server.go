@@ -177,7 +177,8 @@ func (s *Server) observe(next http.Handler) http.Handler {
 			if s.Metrics != nil {
 				s.Metrics.Observe(r.Pattern, code, d)
 			}
-			if code >= 500 || d > time.Second {
+			// A WebSocket's request lasts as long as the socket: not slow.
+			if code >= 500 || (d > time.Second && code != http.StatusSwitchingProtocols) {
 				s.log.Warn("slow_or_failed_request", "method", r.Method, "route", r.Pattern, "status", code, "duration_ms", d.Milliseconds())
 			}
 		}()

@@ -55,5 +55,7 @@ func (m *Metrics) Observe(route string, code int, d time.Duration) {
 		route = "unmatched"
 	}
 	m.requests.WithLabelValues(route, strconv.Itoa(code)).Inc()
-	m.latency.WithLabelValues(route).Observe(d.Seconds())
+	if code != http.StatusSwitchingProtocols { // a socket's lifetime is no latency
+		m.latency.WithLabelValues(route).Observe(d.Seconds())
+	}
 }

@@ -327,19 +327,30 @@ export async function send(convId: string, text: string, kind: 'text' | 'note'):
   return false;
 }
 
+// Typing is tracked for one conversation at a time: moving to another one
+// ends the first (an explicit "off") before the second starts.
+let typingConv: string | null = null;
 let typingSentAt = 0;
 let typingOffTimer: ReturnType<typeof setTimeout> | null = null;
+
+function stopTyping() {
+  if (typingOffTimer) clearTimeout(typingOffTimer);
+  typingOffTimer = null;
+  if (typingConv) stream?.send({ type: 'typing', conversation_id: typingConv, on: false });
+  typingConv = null;
+  typingSentAt = 0;
+}
+
 export function typing(convId: string) {
+  if (typingConv !== convId) stopTyping();
   const now = Date.now();
   if (now - typingSentAt > 2500) {
+    typingConv = convId;
     typingSentAt = now;
     stream?.send({ type: 'typing', conversation_id: convId, on: true });
   }
   if (typingOffTimer) clearTimeout(typingOffTimer);
-  typingOffTimer = setTimeout(() => {
-    typingSentAt = 0;
-    stream?.send({ type: 'typing', conversation_id: convId, on: false });
-  }, 3000);
+  typingOffTimer = setTimeout(stopTyping, 3000);
 }
 
 // ---------- stream frames ----------
