@@ -15,12 +15,6 @@ import (
 // dashboardCSP lets the dashboard load only from Parley's own origin.
 const dashboardCSP = "default-src 'self'; script-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; style-src 'self' 'unsafe-inline'; media-src 'self' data:; frame-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 
-// dashboardBuilt reports whether the dashboard was built into the binary.
-func (s *Server) dashboardBuilt() bool {
-	_, err := fs.Stat(s.DashboardFiles, "index.html")
-	return err == nil
-}
-
 // dashboardPage serves the dashboard's index.html for its client-side
 // routes; the plain start page stands in when it is not built.
 func (s *Server) dashboardPage(w http.ResponseWriter, r *http.Request) {
