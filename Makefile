@@ -61,10 +61,10 @@ test-postgres:
 	  PARLEY_TEST_DATABASE_URL="$$url" $(GO) test $(GOFLAGS_TEST) ./...; status=$$?; \
 	  scripts/test-postgres-stop.sh; exit $$status
 
-## test-web: the chat box's and the dashboard's unit tests (and the chat box's size budgets)
+## test-web: type checks and unit tests of the chat box and the dashboard (and the chat box's size budgets)
 test-web: widget dashboard
-	cd $(WIDGET) && $(NPM) test
-	cd $(DASHBOARD) && $(NPM) test
+	cd $(WIDGET) && $(NPM) run check && $(NPM) test
+	cd $(DASHBOARD) && $(NPM) run check && $(NPM) test
 
 ## test-e2e: browser tests (playwright-core driving Debian's Chromium) against a real parley serve
 test-e2e: build e2e/node_modules/.installed
