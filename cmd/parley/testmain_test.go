@@ -3,9 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"os"
@@ -17,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/parley-chat/parley/internal/apitest"
 	"github.com/parley-chat/parley/internal/testdb"
 )
 
@@ -241,42 +240,7 @@ func newAPI(t *testing.T, base string) *api {
 
 // do sends a JSON request and decodes a 2xx answer into out.
 func (a *api) do(method, path, token string, body, out any) (int, error) {
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			return 0, err
-		}
-		rd = bytes.NewReader(b)
-	}
-	req, err := http.NewRequest(method, a.base+path, rd)
-	if err != nil {
-		return 0, err
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	res, err := a.http.Do(req)
-	if err != nil {
-		return 0, err
-	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	if err != nil {
-		return res.StatusCode, err
-	}
-	if res.StatusCode >= 300 {
-		return res.StatusCode, fmt.Errorf("%s %s: %d %s", method, path, res.StatusCode, b)
-	}
-	if out != nil {
-		if err := json.Unmarshal(b, out); err != nil {
-			return res.StatusCode, fmt.Errorf("%s %s: %v: %s", method, path, err, b)
-		}
-	}
-	return res.StatusCode, nil
+	return apitest.Client{Base: a.base, HTTP: a.http}.Do(method, path, token, body, out)
 }
 
 // must is do for the test goroutine: anything but want fails the test.

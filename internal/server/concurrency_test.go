@@ -1,11 +1,9 @@
 package server_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"net/http"
 	"slices"
@@ -798,44 +796,8 @@ func newClient(t *testing.T, base, ownerToken string) *client {
 }
 
 func (c *client) do(method, path, token string, body, out any) (int, error) {
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			return 0, err
-		}
-		rd = bytes.NewReader(b)
-	}
-	req, err := http.NewRequest(method, c.base+path, rd)
-	if err != nil {
-		return 0, err
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	res, err := c.http.Do(req)
-	if err != nil {
-		return 0, err
-	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	if err != nil {
-		return res.StatusCode, err
-	}
-	if res.StatusCode >= 300 {
-		return res.StatusCode, fmt.Errorf("%s %s: %d %s", method, path, res.StatusCode, b)
-	}
-	if out != nil {
-		if err := json.Unmarshal(b, out); err != nil {
-			return res.StatusCode, fmt.Errorf("%s %s: %v: %s", method, path, err, b)
-		}
-	}
-	return res.StatusCode, nil
+	return apitest.Client{Base: c.base, HTTP: c.http}.Do(method, path, token, body, out)
 }
-
 func (c *client) postMessage(conv, text, kind, clientID string) (message, int, error) {
 	body := map[string]string{"text": text, "kind": kind}
 	if clientID != "" {
