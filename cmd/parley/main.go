@@ -20,6 +20,7 @@ import (
 	"github.com/parley-chat/parley/internal/agent"
 	"github.com/parley-chat/parley/internal/config"
 	"github.com/parley-chat/parley/internal/database"
+	"github.com/parley-chat/parley/internal/geo"
 	"github.com/parley-chat/parley/internal/httpapi"
 	"github.com/parley-chat/parley/internal/server"
 )
@@ -94,8 +95,11 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer db.Close()
+	geoDB := openGeoIP(cfg.GeoIPPath(), log)
+	defer geoDB.Close()
 	srv := server.New(server.Opts{DB: db, Logger: log, BaseURL: cfg.BaseURL,
-		VisitorMessagesPerMinute: cfg.VisitorMessagesPerMinute, VisitorBurst: cfg.VisitorBurst})
+		VisitorMessagesPerMinute: cfg.VisitorMessagesPerMinute, VisitorBurst: cfg.VisitorBurst,
+		TrustedProxies: cfg.TrustedProxies, GeoIP: geoDB})
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -146,6 +150,22 @@ func serve(args []string, stdout, stderr io.Writer) error {
 
 // localURL turns a listen address into a URL a person on this machine can
 // open.
+// openGeoIP opens the City database; without one visitors' location is
+// unknown, which is said once here rather than on every session.
+func openGeoIP(path string, log *slog.Logger) *geo.DB {
+	db, err := geo.Open(path)
+	switch {
+	case err == nil:
+		log.Info("geoip_loaded", "path", path)
+		return db
+	case errors.Is(err, os.ErrNotExist):
+		log.Info("geoip_unavailable", "path", path, "hint", "set PARLEY_GEOIP_DB to a MaxMind-format City database; location stays unknown")
+	default:
+		log.Warn("geoip_unavailable", "path", path, "err", err)
+	}
+	return nil
+}
+
 func localURL(addr net.Addr) string {
 	host, port, _ := net.SplitHostPort(addr.String())
 	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {

@@ -20,6 +20,8 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/parley-chat/parley/internal/agent"
+	"github.com/parley-chat/parley/internal/clientip"
+	"github.com/parley-chat/parley/internal/geo"
 	"github.com/parley-chat/parley/internal/server"
 	"github.com/parley-chat/parley/internal/testdb"
 )
@@ -41,6 +43,11 @@ type Options struct {
 	// WidgetFiles and DashboardFiles replace the embedded builds.
 	WidgetFiles    fs.FS
 	DashboardFiles fs.FS
+	// TrustedProxies are CIDRs of reverse proxies whose X-Forwarded-For
+	// is believed, as in PARLEY_TRUSTED_PROXIES.
+	TrustedProxies string
+	// GeoIPDB is the path of a MaxMind-format City database.
+	GeoIPDB string
 }
 
 // New starts a server on a fresh database (SQLite, or PostgreSQL when
@@ -52,7 +59,19 @@ func New(t testing.TB, opts ...Options) *Env {
 		o = opts[0]
 	}
 	db := testdb.Open(t)
-	srv := server.New(server.Opts{DB: db, VisitorMessagesPerMinute: o.VisitorMessagesPerMinute, VisitorBurst: o.VisitorBurst, StreamRecheck: o.StreamRecheck, WidgetFiles: o.WidgetFiles, DashboardFiles: o.DashboardFiles})
+	proxies, err := clientip.ParseProxies(o.TrustedProxies)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var geoDB *geo.DB
+	if o.GeoIPDB != "" {
+		if geoDB, err = geo.Open(o.GeoIPDB); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { geoDB.Close() })
+	}
+	srv := server.New(server.Opts{DB: db, VisitorMessagesPerMinute: o.VisitorMessagesPerMinute, VisitorBurst: o.VisitorBurst, StreamRecheck: o.StreamRecheck, WidgetFiles: o.WidgetFiles, DashboardFiles: o.DashboardFiles,
+		TrustedProxies: proxies, GeoIP: geoDB})
 	hs := httptest.NewServer(srv.Handler)
 	t.Cleanup(hs.Close)
 	return &Env{T: t, URL: hs.URL, Server: srv, HTTP: hs}

@@ -9,8 +9,11 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/parley-chat/parley/internal/clientip"
 )
 
 // Config is every setting of a Parley process.
@@ -27,6 +30,23 @@ type Config struct {
 	// VisitorMessagesPerMinute and VisitorBurst limit each visitor's sends.
 	VisitorMessagesPerMinute int
 	VisitorBurst             int
+	// TrustedProxiesText is PARLEY_TRUSTED_PROXIES as given; Validate
+	// parses it into TrustedProxies.
+	TrustedProxiesText string
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For is
+	// believed; empty trusts none.
+	TrustedProxies clientip.Proxies
+	// GeoIPDB is the MaxMind-format City database; empty means
+	// <data dir>/geoip/dbip-city.mmdb.
+	GeoIPDB string
+}
+
+// GeoIPPath is the City database to read.
+func (c *Config) GeoIPPath() string {
+	if c.GeoIPDB != "" {
+		return c.GeoIPDB
+	}
+	return filepath.Join(c.DataDir, "geoip", "dbip-city.mmdb")
 }
 
 // Register adds the database flags (shared by every subcommand) to fs,
@@ -48,6 +68,8 @@ func (c *Config) RegisterServe(fs *flag.FlagSet) {
 	c.AccountName = env("PARLEY_ACCOUNT_NAME", "My shop")
 	c.VisitorMessagesPerMinute = envInt("PARLEY_VISITOR_MESSAGES_PER_MINUTE", 60)
 	c.VisitorBurst = envInt("PARLEY_VISITOR_BURST", 30)
+	fs.StringVar(&c.TrustedProxiesText, "trusted-proxies", env("PARLEY_TRUSTED_PROXIES", ""), "comma-separated CIDRs of reverse proxies whose X-Forwarded-For is trusted; empty: none [PARLEY_TRUSTED_PROXIES]")
+	fs.StringVar(&c.GeoIPDB, "geoip-db", env("PARLEY_GEOIP_DB", ""), "MaxMind-format City database; empty: <data dir>/geoip/dbip-city.mmdb [PARLEY_GEOIP_DB]")
 }
 
 func env(name, def string) string {
@@ -104,6 +126,13 @@ func (c *Config) Validate(serve bool) error {
 		if c.VisitorMessagesPerMinute <= 0 || c.VisitorBurst <= 0 {
 			errs = append(errs, errors.New("PARLEY_VISITOR_MESSAGES_PER_MINUTE and PARLEY_VISITOR_BURST must be positive integers"))
 		}
+		proxies, err := clientip.ParseProxies(c.TrustedProxiesText)
+		if joined, ok := err.(interface{ Unwrap() []error }); ok {
+			for _, e := range joined.Unwrap() {
+				errs = append(errs, fmt.Errorf("--trusted-proxies / PARLEY_TRUSTED_PROXIES: %w", e))
+			}
+		}
+		c.TrustedProxies = proxies
 	}
 	return errors.Join(errs...)
 }

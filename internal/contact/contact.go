@@ -16,6 +16,7 @@ import (
 	"github.com/parley-chat/parley/internal/apperr"
 	"github.com/parley-chat/parley/internal/database"
 	"github.com/parley-chat/parley/internal/event"
+	"github.com/parley-chat/parley/internal/geo"
 	"github.com/parley-chat/parley/internal/id"
 	"github.com/parley-chat/parley/internal/mask"
 )
@@ -40,6 +41,19 @@ type Contact struct {
 	Variables map[string]string `json:"variables"`
 	CreatedAt time.Time         `json:"created_at"`
 	UpdatedAt time.Time         `json:"updated_at"`
+	// Location, Browser, OS and Device describe the contact's most
+	// recently seen visitor; empty fields are unknown.
+	Location geo.Location `json:"location"`
+	Browser  Software     `json:"browser"`
+	OS       Software     `json:"os"`
+	// Device is desktop, mobile, tablet, bot or "".
+	Device string `json:"device"`
+}
+
+// Software is a browser or an operating system with its version.
+type Software struct {
+	Name    string `json:"name"`
+	Version string `json:"version"`
 }
 
 // Public is the part of a contact the visitor may see about themselves.
@@ -64,13 +78,21 @@ type Service struct {
 // NewService returns the contact service.
 func NewService(db *database.DB, hub *event.Hub) *Service { return &Service{db: db, hub: hub} }
 
-const columns = `id, account_id, name, email, phone, note, variables, created_at, updated_at`
+// selectContact reads a contact with what its most recently seen visitor
+// tells (backed by the visitors_contact_seen index); complete it with a
+// WHERE on c.
+const selectContact = `SELECT c.id, c.account_id, c.name, c.email, c.phone, c.note, c.variables, c.created_at, c.updated_at,
+	COALESCE(v.city, ''), COALESCE(v.region, ''), COALESCE(v.country, ''), COALESCE(v.country_code, ''),
+	COALESCE(v.browser, ''), COALESCE(v.browser_version, ''), COALESCE(v.os, ''), COALESCE(v.os_version, ''), COALESCE(v.device, '')
+	FROM contacts c LEFT JOIN visitors v ON v.id = (SELECT lv.id FROM visitors lv WHERE lv.contact_id = c.id ORDER BY lv.last_seen_at DESC, lv.id DESC LIMIT 1) `
 
 func scan(row interface{ Scan(...any) error }) (Contact, error) {
 	var c Contact
 	var vars string
 	var created, updated int64
-	err := row.Scan(&c.ID, &c.AccountID, &c.Name, &c.Email, &c.Phone, &c.Note, &vars, &created, &updated)
+	err := row.Scan(&c.ID, &c.AccountID, &c.Name, &c.Email, &c.Phone, &c.Note, &vars, &created, &updated,
+		&c.Location.City, &c.Location.Region, &c.Location.Country, &c.Location.CountryCode,
+		&c.Browser.Name, &c.Browser.Version, &c.OS.Name, &c.OS.Version, &c.Device)
 	if errors.Is(err, sql.ErrNoRows) {
 		return c, apperr.NotFound("contact")
 	}
@@ -97,7 +119,7 @@ func Insert(ctx context.Context, tx *database.Tx, accountID string) (string, err
 
 // Contact returns one contact of the account.
 func (s *Service) Contact(ctx context.Context, accountID, contactID string) (Contact, error) {
-	return scan(s.db.QueryRow(ctx, `SELECT `+columns+` FROM contacts WHERE id = ? AND account_id = ?`, contactID, accountID))
+	return scan(s.db.QueryRow(ctx, selectContact+`WHERE c.id = ? AND c.account_id = ?`, contactID, accountID))
 }
 
 // Patch is a partial update; nil fields stay, empty strings clear.
@@ -224,7 +246,7 @@ func (s *Service) Update(ctx context.Context, accountID, contactID string, p Pat
 // UpdateTx applies an already validated patch inside tx and appends the
 // contact.updated event. Variables are merged into the existing ones.
 func (s *Service) UpdateTx(ctx context.Context, tx *database.Tx, accountID, contactID string, p Patch) (Contact, error) {
-	c, err := scan(tx.QueryRow(ctx, `SELECT `+columns+` FROM contacts WHERE id = ? AND account_id = ?`, contactID, accountID))
+	c, err := scan(tx.QueryRow(ctx, selectContact+`WHERE c.id = ? AND c.account_id = ?`, contactID, accountID))
 	if err != nil {
 		return c, err
 	}

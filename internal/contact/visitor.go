@@ -11,8 +11,10 @@ import (
 
 	"github.com/parley-chat/parley/internal/apperr"
 	"github.com/parley-chat/parley/internal/database"
+	"github.com/parley-chat/parley/internal/geo"
 	"github.com/parley-chat/parley/internal/id"
 	"github.com/parley-chat/parley/internal/mask"
+	"github.com/parley-chat/parley/internal/useragent"
 )
 
 // Visitor is a browser that opened the chat box, known by its token.
@@ -52,11 +54,31 @@ func truncate(s string, n int) string {
 	return string(r[:n])
 }
 
+// Client is what a session request tells about the visitor's browser.
+type Client struct {
+	IP        string
+	UserAgent string
+	// Location and Agent are derived from IP and UserAgent by the caller.
+	Location geo.Location
+	Agent    useragent.Info
+}
+
 // Session finds the visitor a token belongs to in the account, or starts a
 // new visitor (with a new contact and token) when the token is empty or
 // unknown. It records the address and User-Agent and the page, if any.
 func (s *Service) Session(ctx context.Context, accountID, token, ip, userAgent string, page *Page) (Visitor, string, error) {
-	userAgent = truncate(userAgent, 1000)
+	return s.ClientSession(ctx, accountID, token, Client{IP: ip, UserAgent: userAgent}, page)
+}
+
+// ClientSession is Session that also records where the visitor is and what
+// they browse with, shown on the visitor card.
+func (s *Service) ClientSession(ctx context.Context, accountID, token string, c Client, page *Page) (Visitor, string, error) {
+	ua := truncate(c.UserAgent, 1000)
+	// Derived values come from outside data (a database, header parsing):
+	// bound them like any other text.
+	f := []any{c.IP, ua,
+		truncate(c.Location.CountryCode, 10), truncate(c.Location.Country, 100), truncate(c.Location.Region, 100), truncate(c.Location.City, 100),
+		truncate(c.Agent.Browser, 100), truncate(c.Agent.BrowserVersion, 50), truncate(c.Agent.OS, 100), truncate(c.Agent.OSVersion, 50), truncate(c.Agent.Device, 20)}
 	var v Visitor
 	err := s.db.Write(ctx, func(tx *database.Tx) error {
 		now := time.Now().UnixMicro()
@@ -66,7 +88,8 @@ func (s *Service) Session(ctx context.Context, accountID, token, ip, userAgent s
 			switch {
 			case err == nil:
 				found = true
-				if _, err := tx.Exec(ctx, `UPDATE visitors SET ip = ?, user_agent = ?, last_seen_at = ? WHERE id = ?`, ip, userAgent, now, v.ID); err != nil {
+				if _, err := tx.Exec(ctx, `UPDATE visitors SET ip = ?, user_agent = ?, country_code = ?, country = ?, region = ?, city = ?,
+					browser = ?, browser_version = ?, os = ?, os_version = ?, device = ?, last_seen_at = ? WHERE id = ?`, append(f, now, v.ID)...); err != nil {
 					return err
 				}
 			case !errors.Is(err, sql.ErrNoRows):
@@ -80,8 +103,10 @@ func (s *Service) Session(ctx context.Context, accountID, token, ip, userAgent s
 				return err
 			}
 			v = Visitor{ID: id.New(), AccountID: accountID, ContactID: contactID}
-			if _, err := tx.Exec(ctx, `INSERT INTO visitors (id, account_id, contact_id, token_hash, ip, user_agent, created_at, last_seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-				v.ID, accountID, contactID, id.Hash(token), ip, userAgent, now, now); err != nil {
+			args := append([]any{v.ID, accountID, contactID, id.Hash(token)}, f...)
+			if _, err := tx.Exec(ctx, `INSERT INTO visitors (id, account_id, contact_id, token_hash, ip, user_agent, country_code, country, region, city,
+				browser, browser_version, os, os_version, device, created_at, last_seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+				append(args, now, now)...); err != nil {
 				return fmt.Errorf("insert visitor: %w", err)
 			}
 		}

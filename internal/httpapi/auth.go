@@ -25,7 +25,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		respond.Error(w, r, s.log, apperr.Invalid("email", "email and password are required"))
 		return
 	}
-	token, a, err := s.Agents.Login(r.Context(), in.Email, in.Password, clientIP(r))
+	token, a, err := s.Agents.Login(r.Context(), in.Email, in.Password, s.clientIP(r))
 	if err != nil {
 		respond.Error(w, r, s.log, err)
 		return
@@ -67,7 +67,7 @@ func (s *Server) setup(w http.ResponseWriter, r *http.Request) {
 		respond.Error(w, r, s.log, err)
 		return
 	}
-	token, a, err := s.Agents.Login(r.Context(), owner.Email, in.Password, clientIP(r))
+	token, a, err := s.Agents.Login(r.Context(), owner.Email, in.Password, s.clientIP(r))
 	if err != nil {
 		respond.Error(w, r, s.log, err)
 		return

@@ -6,7 +6,6 @@ import (
 	"context"
 	"io/fs"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -16,6 +15,7 @@ import (
 	"github.com/parley-chat/parley/internal/account"
 	"github.com/parley-chat/parley/internal/agent"
 	"github.com/parley-chat/parley/internal/apperr"
+	"github.com/parley-chat/parley/internal/clientip"
 	"github.com/parley-chat/parley/internal/contact"
 	"github.com/parley-chat/parley/internal/conversation"
 	"github.com/parley-chat/parley/internal/database"
@@ -47,6 +47,9 @@ type Opts struct {
 	// StreamRecheck is how often an open agent stream checks that its token
 	// still works (0: 15 s).
 	StreamRecheck time.Duration
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For is
+	// believed (none by default).
+	TrustedProxies clientip.Proxies
 }
 
 // Server is the HTTP handler of the whole application.
@@ -184,14 +187,4 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		}()
 		next.ServeHTTP(sw, r)
 	})
-}
-
-// clientIP is the address of the peer (reverse-proxy headers are not
-// trusted here).
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }

@@ -112,6 +112,9 @@ func (s *Server) widgetFile(w http.ResponseWriter, r *http.Request) {
 	case name == "frame.html":
 		h.Set("Cache-Control", "no-cache")
 		h.Set("Content-Security-Policy", frameCSP)
+		// Ask for the client hints that tell Windows 11 from 10 and give the
+		// browser's full version on the visitor card.
+		h.Set("Accept-CH", "Sec-CH-UA-Platform-Version, Sec-CH-UA-Full-Version-List")
 	case strings.HasPrefix(name, "assets/"):
 		h.Set("Cache-Control", "public, max-age=31536000, immutable")
 	}

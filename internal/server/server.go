@@ -11,12 +11,15 @@ import (
 
 	"github.com/parley-chat/parley/internal/account"
 	"github.com/parley-chat/parley/internal/agent"
+	"github.com/parley-chat/parley/internal/clientip"
 	"github.com/parley-chat/parley/internal/contact"
 	"github.com/parley-chat/parley/internal/conversation"
 	"github.com/parley-chat/parley/internal/database"
 	"github.com/parley-chat/parley/internal/event"
+	"github.com/parley-chat/parley/internal/geo"
 	"github.com/parley-chat/parley/internal/httpapi"
 	"github.com/parley-chat/parley/internal/metrics"
+	"github.com/parley-chat/parley/internal/useragent"
 	"github.com/parley-chat/parley/internal/widgetapi"
 	"github.com/parley-chat/parley/web"
 )
@@ -35,6 +38,11 @@ type Opts struct {
 	// WidgetFiles and DashboardFiles replace the embedded builds (tests).
 	WidgetFiles    fs.FS
 	DashboardFiles fs.FS
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For is
+	// believed (none by default).
+	TrustedProxies clientip.Proxies
+	// GeoIP locates visitors for the visitor card; nil: location unknown.
+	GeoIP *geo.DB
 }
 
 // Server is a wired Parley instance.
@@ -70,14 +78,21 @@ func New(opts Opts) *Server {
 	if dashboardFiles == nil {
 		dashboardFiles = web.Dashboard()
 	}
+	uaParser, err := useragent.New()
+	if err != nil {
+		// Built-in rules that do not compile are a bug, not a reason
+		// to refuse chats: browsers are simply unknown.
+		log.Error("useragent_rules_failed", "err", err)
+	}
 	widget := widgetapi.New(widgetapi.Opts{
 		Logger: log, Accounts: s.Accounts, Agents: s.Agents, Conversations: s.Conversations, Contacts: s.Contacts,
 		Log: s.Log, Hub: hub, Metrics: m, MessagesPerMinute: opts.VisitorMessagesPerMinute, Burst: opts.VisitorBurst,
+		TrustedProxies: opts.TrustedProxies, GeoIP: opts.GeoIP, UserAgents: uaParser,
 	})
 	s.Handler = httpapi.New(httpapi.Opts{
 		Logger: log, DB: opts.DB, Accounts: s.Accounts, Agents: s.Agents, Conversations: s.Conversations, Contacts: s.Contacts,
 		Log: s.Log, Hub: hub, Metrics: m, BaseURL: opts.BaseURL, Widget: widget, StreamRecheck: opts.StreamRecheck,
-		WidgetFiles: widgetFiles, DashboardFiles: dashboardFiles,
+		WidgetFiles: widgetFiles, DashboardFiles: dashboardFiles, TrustedProxies: opts.TrustedProxies,
 	})
 	return s
 }

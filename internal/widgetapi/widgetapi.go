@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -19,12 +18,15 @@ import (
 	"github.com/parley-chat/parley/internal/account"
 	"github.com/parley-chat/parley/internal/agent"
 	"github.com/parley-chat/parley/internal/apperr"
+	"github.com/parley-chat/parley/internal/clientip"
 	"github.com/parley-chat/parley/internal/contact"
 	"github.com/parley-chat/parley/internal/conversation"
 	"github.com/parley-chat/parley/internal/event"
+	"github.com/parley-chat/parley/internal/geo"
 	"github.com/parley-chat/parley/internal/metrics"
 	"github.com/parley-chat/parley/internal/respond"
 	"github.com/parley-chat/parley/internal/stream"
+	"github.com/parley-chat/parley/internal/useragent"
 )
 
 // Opts are the dependencies of the visitor API.
@@ -41,6 +43,13 @@ type Opts struct {
 	// (defaults 60 and 30).
 	MessagesPerMinute int
 	Burst             int
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For is
+	// believed (none by default).
+	TrustedProxies clientip.Proxies
+	// GeoIP locates visitors; nil leaves the location unknown.
+	GeoIP *geo.DB
+	// UserAgents parses User-Agents; nil leaves browser and OS unknown.
+	UserAgents *useragent.Parser
 }
 
 // API is the visitor API handler.
@@ -117,12 +126,16 @@ func (a *API) visitor(h http.HandlerFunc) http.HandlerFunc {
 	}
 }
 
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
+// client describes the visitor's browser from the request: the address
+// (behind trusted proxies only), its location, and the User-Agent with its
+// client hints.
+func (a *API) client(r *http.Request) contact.Client {
+	addr := a.TrustedProxies.Addr(r)
+	c := contact.Client{UserAgent: r.UserAgent(), Location: a.GeoIP.Lookup(addr), Agent: a.UserAgents.Parse(r.UserAgent(), r.Header)}
+	if addr.IsValid() {
+		c.IP = addr.String()
 	}
-	return host
+	return c
 }
 
 type sessionResponse struct {
@@ -151,7 +164,7 @@ func (a *API) session(w http.ResponseWriter, r *http.Request) {
 		respond.Error(w, r, a.log, err)
 		return
 	}
-	v, token, err := a.Contacts.Session(r.Context(), acc.ID, in.VisitorToken, clientIP(r), r.UserAgent(), in.Page)
+	v, token, err := a.Contacts.ClientSession(r.Context(), acc.ID, in.VisitorToken, a.client(r), in.Page)
 	if err != nil {
 		respond.Error(w, r, a.log, err)
 		return
