@@ -66,6 +66,11 @@ export interface Contact {
   variables: Record<string, string> | null;
   created_at: string;
   updated_at: string;
+  /** Of the contact's latest visitor; empty strings are unknown. */
+  location?: { city: string; region: string; country: string; country_code: string };
+  browser?: { name: string; version: string };
+  os?: { name: string; version: string };
+  device?: string;
 }
 
 export interface PageView {
