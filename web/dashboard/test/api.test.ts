@@ -49,3 +49,49 @@ describe('API client', () => {
     expect(r.calls[0]!.url).toBe('/api/v1/conversations?status=open&view=mine&limit=20&cursor=abc');
   });
 });
+
+describe('API client: visitor card, visitors, keys and identity', () => {
+  it('pages the contact lists with limit and cursor', async () => {
+    const r = recorder(200, { items: [], next_cursor: '', visits: 0 });
+    const c = new Client(r.f);
+    await c.pages('k/1', 'cur');
+    await c.pages('k');
+    await c.contactConversations('k', '', 20);
+    expect(r.calls.map((x) => x.url)).toEqual([
+      '/api/v1/contacts/k%2F1/pages?limit=100&cursor=cur',
+      '/api/v1/contacts/k/pages?limit=100',
+      '/api/v1/contacts/k/conversations?limit=20',
+    ]);
+  });
+
+  it('sends the CSRF header when starting a chat and changing keys or identity', async () => {
+    const r = recorder(200, {});
+    const c = new Client(r.f);
+    c.csrf = 'tok';
+    await c.onlineVisitors();
+    await c.startChat('v1', 'Hello!', 'cid-1');
+    await c.createApiKey('Webshop');
+    await c.patchIdentity(true);
+    await c.rotateIdentitySecret();
+    const [list, ...writes] = r.calls;
+    expect(list!.url).toBe('/api/v1/visitors/online');
+    expect((list!.init.headers as Record<string, string>)['X-CSRF-Token']).toBeUndefined();
+    expect(writes.map((w) => [w.init.method, w.url, w.init.body])).toEqual([
+      ['POST', '/api/v1/visitors/v1/conversations', '{"text":"Hello!","client_id":"cid-1"}'],
+      ['POST', '/api/v1/api-keys', '{"name":"Webshop"}'],
+      ['PATCH', '/api/v1/identity', '{"verify":true}'],
+      ['POST', '/api/v1/identity/secret', undefined],
+    ]);
+    for (const w of writes) expect((w.init.headers as Record<string, string>)['X-CSRF-Token']).toBe('tok');
+  });
+
+  it('revokes a key with DELETE and reads the 204 as done', async () => {
+    const r = recorder(204);
+    const c = new Client(r.f);
+    c.csrf = 'tok';
+    await expect(c.revokeApiKey('key1')).resolves.toBeUndefined();
+    expect(r.calls[0]!.init.method).toBe('DELETE');
+    expect(r.calls[0]!.url).toBe('/api/v1/api-keys/key1');
+    expect((r.calls[0]!.init.headers as Record<string, string>)['X-CSRF-Token']).toBe('tok');
+  });
+});

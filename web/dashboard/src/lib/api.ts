@@ -1,6 +1,7 @@
 // The typed HTTP client: cookie session + CSRF header on every non-GET call.
 import type {
-  Account, Agent, Contact, Conversation, Counts, Message, Page, PageView, Status, View, WidgetSettings,
+  Account, Agent, ApiKey, Contact, Conversation, Counts, Identity, Message, NewApiKey, OnlineVisitor, Page, PageViews,
+  Status, View, WidgetSettings,
 } from './types';
 
 export class ApiError extends Error {
@@ -125,8 +126,46 @@ export class Client {
   patchContact(id: string, p: Partial<Pick<Contact, 'name' | 'email' | 'phone' | 'note'>>) {
     return this.request<Contact>('PATCH', `/api/v1/contacts/${encodeURIComponent(id)}`, p);
   }
-  pages(id: string) {
-    return this.request<Page<PageView>>('GET', `/api/v1/contacts/${encodeURIComponent(id)}/pages?limit=50`);
+  /** Every conversation of the contact, any channel and status, newest first. */
+  contactConversations(id: string, cursor = '', limit = 20) {
+    const q = new URLSearchParams({ limit: String(limit) });
+    if (cursor) q.set('cursor', cursor);
+    return this.request<Page<Conversation>>('GET', `/api/v1/contacts/${encodeURIComponent(id)}/conversations?${q}`);
+  }
+  /** The contact's page views, newest first, and its visit count. */
+  pages(id: string, cursor = '', limit = 100) {
+    const q = new URLSearchParams({ limit: String(limit) });
+    if (cursor) q.set('cursor', cursor);
+    return this.request<PageViews>('GET', `/api/v1/contacts/${encodeURIComponent(id)}/pages?${q}`);
+  }
+
+  // visitors on the site
+  onlineVisitors() {
+    return this.request<{ items: OnlineVisitor[] }>('GET', '/api/v1/visitors/online');
+  }
+  /** Starts (or continues) a chat with a visitor on the site with the agent's first message. */
+  startChat(visitorId: string, text: string, clientId: string) {
+    return this.request<Conversation>('POST', `/api/v1/visitors/${encodeURIComponent(visitorId)}/conversations`, { text, client_id: clientId });
+  }
+
+  // API keys and identity verification (admins and the owner)
+  apiKeys() {
+    return this.request<{ items: ApiKey[] }>('GET', '/api/v1/api-keys');
+  }
+  createApiKey(name: string) {
+    return this.request<NewApiKey>('POST', '/api/v1/api-keys', { name });
+  }
+  revokeApiKey(id: string) {
+    return this.request<void>('DELETE', `/api/v1/api-keys/${encodeURIComponent(id)}`);
+  }
+  identity() {
+    return this.request<Identity>('GET', '/api/v1/identity');
+  }
+  patchIdentity(verify: boolean) {
+    return this.request<Identity>('PATCH', '/api/v1/identity', { verify });
+  }
+  rotateIdentitySecret() {
+    return this.request<Identity>('POST', '/api/v1/identity/secret');
   }
 }
 

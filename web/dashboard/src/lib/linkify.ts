@@ -16,6 +16,12 @@ export function safeHref(raw: string): string | null {
   return null;
 }
 
+/** A link for a page or order URL from outside: only http and https (no mailto, never javascript: or data:). */
+export function webHref(raw: string | null | undefined): string | null {
+  const href = raw ? safeHref(raw) : null;
+  return href && /^https?:/.test(href) ? href : null;
+}
+
 export function linkify(text: string): Part[] {
   const parts: Part[] = [];
   let last = 0;

@@ -1,12 +1,14 @@
 // The dashboard's state: the session, the inbox (derived from HTTP loads and
-// stream frames through reducer.ts), the team and the toasts.
+// stream frames through reducer.ts), the visitors on the site, the team and
+// the toasts.
 import { api, ApiError } from './api';
 import { Stream, streamURL, type StreamState } from './stream';
 import {
   applyFrame, emptyInbox, highestSeq, listFor, markRead, setMessages, totalUnread, upsertConversations,
   type InboxState,
 } from './reducer';
-import type { Agent, Contact, Conversation, Counts, Frame, Message, Status, View } from './types';
+import type { Agent, Contact, Conversation, Counts, Frame, Message, OnlineVisitor, Status, View } from './types';
+import { afterLoad, applyVisitorFrame, type VisitorFrame } from './visitors';
 import { navigate, router } from './router.svelte';
 import { t } from './i18n.svelte';
 import { displayName } from './names';
@@ -40,6 +42,17 @@ export const app = $state({
 });
 
 export const inbox = $state<{ s: InboxState }>({ s: emptyInbox() });
+
+/** Visitors on the site now; loaded when the Visitors page first opens, then kept live. */
+export const visitors = $state({ items: [] as OnlineVisitor[], loaded: false, loading: false, error: '' });
+
+/**
+ * Counters the visitor card watches to reload its lists, which no frame
+ * carries: `pages` per contact (a `visitor.online` frame means a page view),
+ * `convs` per contact (a `conversation.updated` of one of its conversations)
+ * and `all` (the stream came back: anything may have been missed).
+ */
+export const cardRefresh = $state({ pages: {} as Record<string, number>, convs: {} as Record<string, number>, all: 0 });
 
 let stream: Stream | null = null;
 
@@ -118,6 +131,8 @@ function stopAll() {
   app.everOpen = false;
   app.paging = {};
   inbox.s = emptyInbox();
+  visitors.items = [];
+  visitors.loaded = false;
 }
 
 async function sessionLost() {
@@ -145,6 +160,9 @@ async function start() {
       if (st === 'open') {
         app.everOpen = true;
         scheduleCounts();
+        // Visitor frames are ephemeral: none are replayed after a drop.
+        if (visitors.loaded) void loadVisitors();
+        cardRefresh.all++;
       } else if (st === 'down') {
         downCount++;
         if (downCount % 4 === 0) void sessionLost();
@@ -222,6 +240,8 @@ async function reloadAll(): Promise<number> {
   app.paging = {};
   await Promise.all([refreshCounts(), loadList(app.status, app.view), loadAgents()]);
   if (openId) await loadMessages(openId);
+  if (visitors.loaded) await loadVisitors();
+  cardRefresh.all++;
   return highestSeq(inbox.s);
 }
 
@@ -356,7 +376,8 @@ export function typing(convId: string) {
 // ---------- stream frames ----------
 const typingTimers = new Map<string, ReturnType<typeof setTimeout>>();
 
-function onFrame(f: Frame) {
+/** Applies one stream frame to the state (exported for the tests). */
+export function onFrame(f: Frame) {
   const openId = router.route.name === 'conversations' ? router.route.id : null;
   const visible = typeof document === 'undefined' || document.visibilityState === 'visible';
   if (f.type === 'typing') {
@@ -391,11 +412,20 @@ function onFrame(f: Frame) {
     if (d.contact_id !== undefined && d.online !== undefined) app.onlineContacts[d.contact_id] = d.online;
     return;
   }
+  if (f.type === 'visitor.online' || f.type === 'visitor.offline') {
+    onVisitorFrame(f);
+    return;
+  }
   if (!app.me) return;
+  const before = f.type === 'conversation.updated' ? inbox.s.convs[f.data.id]?.contact_id : undefined;
   const { state, effects } = applyFrame(inbox.s, f, { meId: app.me.id, openId, visible });
   inbox.s = state;
   if (effects.countsDirty) scheduleCounts();
-  if (f.type === 'conversation.updated') void ensureContact(f.data.contact_id);
+  if (f.type === 'conversation.updated') {
+    void ensureContact(f.data.contact_id);
+    bump(cardRefresh.convs, f.data.contact_id);
+    if (before && before !== f.data.contact_id) bump(cardRefresh.convs, before); // it moved to another contact
+  }
   if (f.type === 'message.created' && f.data.sender_type === 'visitor') {
     const c = app.typing[f.data.conversation_id];
     if (c?.visitor) app.typing[f.data.conversation_id] = { ...c, visitor: false };
@@ -412,6 +442,58 @@ function onFrame(f: Frame) {
       );
     }
   }
+}
+
+function bump(counters: Record<string, number>, key: string) {
+  counters[key] = (counters[key] ?? 0) + 1;
+}
+
+// ---------- visitors on the site ----------
+/** Frames that came while the list was loading; they are newer than its answer. */
+let visitorFramesDuringLoad: VisitorFrame[] | null = null;
+
+function onVisitorFrame(f: VisitorFrame) {
+  if (f.type === 'visitor.online') {
+    bump(cardRefresh.pages, f.data.contact_id);
+    app.onlineContacts[f.data.contact_id] = true;
+  }
+  visitorFramesDuringLoad?.push(f);
+  visitors.items = applyVisitorFrame(visitors.items, f);
+}
+
+export async function loadVisitors() {
+  if (visitors.loading) return;
+  visitors.loading = true;
+  visitorFramesDuringLoad = [];
+  try {
+    const { items } = await api.onlineVisitors();
+    visitors.items = afterLoad(items, visitorFramesDuringLoad);
+    visitors.loaded = true;
+    visitors.error = '';
+  } catch (e) {
+    visitors.error = errorText(e);
+  } finally {
+    visitorFramesDuringLoad = null;
+    visitors.loading = false;
+  }
+}
+
+/** A client_id for a send; crypto.randomUUID exists only in secure contexts (https, localhost). */
+export function newClientId(): string {
+  if (typeof crypto !== 'undefined' && typeof crypto.randomUUID === 'function') return crypto.randomUUID();
+  return `d-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
+}
+
+/**
+ * Writes the first message to a visitor on the site and opens the
+ * conversation. The caller keeps `clientId` for retries of the same message,
+ * so a retry after a lost answer does not send it twice. Errors are thrown.
+ */
+export async function startChat(visitorId: string, text: string, clientId: string): Promise<void> {
+  const c = await api.startChat(visitorId, text, clientId);
+  inbox.s = upsertConversations(inbox.s, [c]);
+  scheduleCounts(50);
+  navigate(`/conversations/${c.id}`);
 }
 
 // ---------- unread, kept per agent across reloads ----------

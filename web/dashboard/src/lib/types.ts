@@ -56,6 +56,42 @@ export interface Conversation {
   last_message: Message | null;
 }
 
+/** Where the contact's latest visitor is, from the IP address; empty strings are unknown. */
+export interface Location {
+  city: string;
+  region: string;
+  country: string;
+  country_code: string;
+}
+
+export interface NameVersion {
+  name: string;
+  version: string;
+}
+
+export type Device = 'desktop' | 'mobile' | 'tablet' | 'bot' | '';
+
+export interface ShopOrder {
+  number: string;
+  date: string | null;
+  total: number | null;
+  currency: string;
+  status: string;
+  url: string;
+}
+
+/** Shopping information pushed by the shop (PUT /api/v1/customers/{external_id}). */
+export interface Shop {
+  customer_since: string | null;
+  orders_count: number | null;
+  total_spent: number | null;
+  /** ISO 4217, or "" when the shop did not say. */
+  currency: string;
+  last_orders: ShopOrder[] | null;
+  attributes: Record<string, string | number | boolean> | null;
+  updated_at: string;
+}
+
 export interface Contact {
   id: string;
   account_id: string;
@@ -66,11 +102,20 @@ export interface Contact {
   variables: Record<string, string> | null;
   created_at: string;
   updated_at: string;
+  /** The shop's user id ("" when not identified). */
+  external_id?: string;
   /** Of the contact's latest visitor; empty strings are unknown. */
-  location?: { city: string; region: string; country: string; country_code: string };
-  browser?: { name: string; version: string };
-  os?: { name: string; version: string };
-  device?: string;
+  location?: Location;
+  browser?: NameVersion;
+  os?: NameVersion;
+  device?: Device | string;
+  /** Visits of all the contact's visitors. */
+  visits?: number;
+  first_seen_at?: string | null;
+  last_seen_at?: string | null;
+  /** Referrer of the latest visit ("" = direct). */
+  referrer?: string;
+  shop?: Shop | null;
 }
 
 export interface PageView {
@@ -78,7 +123,58 @@ export interface PageView {
   title: string;
   referrer: string;
   visitor_id: string;
+  /** A visit is a run of page views of one visitor with gaps under 30 minutes. */
+  visit_id: string;
+  /** The visit's first page; its referrer is the visit's referrer. */
+  visit_start: boolean;
   created_at: string;
+}
+
+/** GET /api/v1/contacts/{id}/pages: a page of views plus the contact's visit count. */
+export interface PageViews {
+  items: PageView[];
+  next_cursor: string;
+  visits: number;
+}
+
+/** A visitor with a chat box open right now (GET /api/v1/visitors/online, `visitor.online` frames). */
+export interface OnlineVisitor {
+  visitor_id: string;
+  contact_id: string;
+  name: string;
+  email: string;
+  page: { url: string; title: string };
+  /** Start of the current visit. */
+  since: string;
+  /** Pages in this visit. */
+  pages: number;
+  location: Location | null;
+  browser: NameVersion | null;
+  os: NameVersion | null;
+  device: Device | string;
+  chatting: boolean;
+  /** The latest open conversation, if any. */
+  conversation_id: string | null;
+}
+
+export interface ApiKey {
+  id: string;
+  name: string;
+  /** The first characters of the key, to tell keys apart. */
+  prefix: string;
+  created_at: string;
+  created_by: string;
+  last_used_at: string | null;
+}
+
+/** The answer to creating a key: the only time the whole key is shown. */
+export interface NewApiKey extends ApiKey {
+  key: string;
+}
+
+export interface Identity {
+  secret: string;
+  verify: boolean;
 }
 
 export interface Counts {
@@ -126,6 +222,8 @@ export type Frame =
       };
     }
   | { type: 'presence'; data: { agent_id?: string; status?: string; visitor_id?: string; contact_id?: string; online?: boolean } }
+  | { type: 'visitor.online'; data: OnlineVisitor }
+  | { type: 'visitor.offline'; data: { visitor_id: string } }
   | { type: 'reset' }
   | { type: 'ack'; client_id: string; data: Message }
   | { type: 'error'; client_id?: string; error: { code: string; message: string } };
