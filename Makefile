@@ -7,11 +7,15 @@ DASHBOARD := web/dashboard
 GOFLAGS_TEST ?= -race -count=1 -timeout=20m
 STATICCHECK := v0.8.2
 
-.PHONY: run build widget dashboard test test-go test-postgres test-web test-e2e lint bench clean
+.PHONY: run geoip build widget dashboard test test-go test-postgres test-web test-e2e lint bench clean
 
 ## run: build everything and serve on http://localhost:8080 with SQLite under ./data
-run: build
+run: build geoip
 	./$(BIN) serve --data ./data
+
+## geoip: fetch DB-IP Lite City (IPv4 + IPv6 .mmdb, CC BY 4.0) into ./data/geoip once, for visitors' location
+geoip:
+	@scripts/fetch-geoip.sh ./data/geoip
 
 ## build: the chat box and the dashboard, then the parley binary (which embeds them) in bin/
 build: widget dashboard

@@ -148,24 +148,24 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	return err
 }
 
-// localURL turns a listen address into a URL a person on this machine can
-// open.
 // openGeoIP opens the City database; without one visitors' location is
 // unknown, which is said once here rather than on every session.
 func openGeoIP(path string, log *slog.Logger) *geo.DB {
 	db, err := geo.Open(path)
 	switch {
 	case err == nil:
-		log.Info("geoip_loaded", "path", path)
+		log.Info("geoip_loaded", "files", strings.Join(db.Paths(), ","))
 		return db
 	case errors.Is(err, os.ErrNotExist):
-		log.Info("geoip_unavailable", "path", path, "hint", "set PARLEY_GEOIP_DB to a MaxMind-format City database; location stays unknown")
+		log.Info("geoip_unavailable", "path", path, "hint", "run `make geoip` or set PARLEY_GEOIP_DB to a MaxMind-format City database; location stays unknown")
 	default:
 		log.Warn("geoip_unavailable", "path", path, "err", err)
 	}
 	return nil
 }
 
+// localURL turns a listen address into a URL a person on this machine can
+// open.
 func localURL(addr net.Addr) string {
 	host, port, _ := net.SplitHostPort(addr.String())
 	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {

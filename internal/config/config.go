@@ -36,8 +36,9 @@ type Config struct {
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For is
 	// believed; empty trusts none.
 	TrustedProxies clientip.Proxies
-	// GeoIPDB is the MaxMind-format City database; empty means
-	// <data dir>/geoip/dbip-city.mmdb.
+	// GeoIPDB is the MaxMind-format City database: a file, a directory of
+	// .mmdb files or a comma-separated list; empty means <data dir>/geoip,
+	// where `make` puts DB-IP Lite City (one IPv4 and one IPv6 file).
 	GeoIPDB string
 }
 
@@ -46,7 +47,7 @@ func (c *Config) GeoIPPath() string {
 	if c.GeoIPDB != "" {
 		return c.GeoIPDB
 	}
-	return filepath.Join(c.DataDir, "geoip", "dbip-city.mmdb")
+	return filepath.Join(c.DataDir, "geoip")
 }
 
 // Register adds the database flags (shared by every subcommand) to fs,
@@ -69,7 +70,7 @@ func (c *Config) RegisterServe(fs *flag.FlagSet) {
 	c.VisitorMessagesPerMinute = envInt("PARLEY_VISITOR_MESSAGES_PER_MINUTE", 60)
 	c.VisitorBurst = envInt("PARLEY_VISITOR_BURST", 30)
 	fs.StringVar(&c.TrustedProxiesText, "trusted-proxies", env("PARLEY_TRUSTED_PROXIES", ""), "comma-separated CIDRs of reverse proxies whose X-Forwarded-For is trusted; empty: none [PARLEY_TRUSTED_PROXIES]")
-	fs.StringVar(&c.GeoIPDB, "geoip-db", env("PARLEY_GEOIP_DB", ""), "MaxMind-format City database; empty: <data dir>/geoip/dbip-city.mmdb [PARLEY_GEOIP_DB]")
+	fs.StringVar(&c.GeoIPDB, "geoip-db", env("PARLEY_GEOIP_DB", ""), "MaxMind-format City database: a file, a directory of .mmdb files or a comma-separated list; empty: <data dir>/geoip [PARLEY_GEOIP_DB]")
 }
 
 func env(name, def string) string {

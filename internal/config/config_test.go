@@ -41,7 +41,7 @@ func TestTrustedProxies(t *testing.T) {
 
 func TestGeoIPPath(t *testing.T) {
 	c := Config{DataDir: "/var/lib/parley"}
-	if got, want := c.GeoIPPath(), "/var/lib/parley/geoip/dbip-city.mmdb"; got != want {
+	if got, want := c.GeoIPPath(), "/var/lib/parley/geoip"; got != want {
 		t.Errorf("GeoIPPath() = %q, want %q", got, want)
 	}
 	c.GeoIPDB = "/srv/city.mmdb"

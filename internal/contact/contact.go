@@ -13,6 +13,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/nyaruka/phonenumbers"
+
 	"github.com/parley-chat/parley/internal/apperr"
 	"github.com/parley-chat/parley/internal/database"
 	"github.com/parley-chat/parley/internal/event"
@@ -48,6 +50,16 @@ type Contact struct {
 	OS       Software     `json:"os"`
 	// Device is desktop, mobile, tablet, bot or "".
 	Device string `json:"device"`
+	// ExternalID is the shop's own id of this customer, from
+	// parley('identify', {user_id}) or the customers API; "" when unknown.
+	ExternalID string `json:"external_id"`
+	// Visits counts the visits of all the contact's visitors; Referrer is
+	// where the latest one came from ("" = direct).
+	Visits     int64      `json:"visits"`
+	Referrer   string     `json:"referrer"`
+	LastSeenAt *time.Time `json:"last_seen_at"`
+	// Shop is what the shop sent about its customer, or nil.
+	Shop *Shop `json:"shop"`
 }
 
 // Software is a browser or an operating system with its version.
@@ -73,6 +85,9 @@ func (c Contact) Public() Public {
 type Service struct {
 	db  *database.DB
 	hub *event.Hub
+	// Conversations moves conversations when two contacts turn out to be
+	// one person (IdentifyUser); set by the server's wiring.
+	Conversations ConversationMover
 }
 
 // NewService returns the contact service.
@@ -83,16 +98,20 @@ func NewService(db *database.DB, hub *event.Hub) *Service { return &Service{db: 
 // WHERE on c.
 const selectContact = `SELECT c.id, c.account_id, c.name, c.email, c.phone, c.note, c.variables, c.created_at, c.updated_at,
 	COALESCE(v.city, ''), COALESCE(v.region, ''), COALESCE(v.country, ''), COALESCE(v.country_code, ''),
-	COALESCE(v.browser, ''), COALESCE(v.browser_version, ''), COALESCE(v.os, ''), COALESCE(v.os_version, ''), COALESCE(v.device, '')
+	COALESCE(v.browser, ''), COALESCE(v.browser_version, ''), COALESCE(v.os, ''), COALESCE(v.os_version, ''), COALESCE(v.device, ''),
+	c.external_id, c.shop, COALESCE(v.referrer, ''), v.last_seen_at,
+	(SELECT COALESCE(SUM(sv.visits), 0) FROM visitors sv WHERE sv.contact_id = c.id)
 	FROM contacts c LEFT JOIN visitors v ON v.id = (SELECT lv.id FROM visitors lv WHERE lv.contact_id = c.id ORDER BY lv.last_seen_at DESC, lv.id DESC LIMIT 1) `
 
 func scan(row interface{ Scan(...any) error }) (Contact, error) {
 	var c Contact
-	var vars string
+	var vars, shop string
 	var created, updated int64
+	var seen sql.NullInt64
 	err := row.Scan(&c.ID, &c.AccountID, &c.Name, &c.Email, &c.Phone, &c.Note, &vars, &created, &updated,
 		&c.Location.City, &c.Location.Region, &c.Location.Country, &c.Location.CountryCode,
-		&c.Browser.Name, &c.Browser.Version, &c.OS.Name, &c.OS.Version, &c.Device)
+		&c.Browser.Name, &c.Browser.Version, &c.OS.Name, &c.OS.Version, &c.Device,
+		&c.ExternalID, &shop, &c.Referrer, &seen, &c.Visits)
 	if errors.Is(err, sql.ErrNoRows) {
 		return c, apperr.NotFound("contact")
 	}
@@ -101,8 +120,18 @@ func scan(row interface{ Scan(...any) error }) (Contact, error) {
 	}
 	c.Variables = map[string]string{}
 	json.Unmarshal([]byte(vars), &c.Variables)
+	if shop != "" {
+		c.Shop = &Shop{}
+		if json.Unmarshal([]byte(shop), c.Shop) != nil {
+			c.Shop = nil
+		}
+	}
 	c.CreatedAt = time.UnixMicro(created).UTC()
 	c.UpdatedAt = time.UnixMicro(updated).UTC()
+	if seen.Valid {
+		t := time.UnixMicro(seen.Int64).UTC()
+		c.LastSeenAt = &t
+	}
 	return c, nil
 }
 
@@ -145,7 +174,11 @@ func ValidEmail(s string) (string, error) {
 }
 
 // ValidPhone checks an optional + and 6–15 digits with spaces, dashes and
-// parentheses allowed ("" clears).
+// parentheses allowed ("" clears) — the API's promise. A number written
+// with + whose country code's numbering plan allows it is normalised to
+// E.164 ("+36 30 123 4567" → "+36301234567"), so the same number typed two
+// ways is the same text; anything else the API allows (no +, so no known
+// country; a plan the library does not know) stays as typed.
 func ValidPhone(s string) (string, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
@@ -164,6 +197,11 @@ func ValidPhone(s string) (string, error) {
 	}
 	if digits < 6 || digits > 15 {
 		return "", apperr.Invalid("phone", "phone must have 6 to 15 digits")
+	}
+	if s[0] == '+' {
+		if n, err := phonenumbers.Parse(s, ""); err == nil && phonenumbers.IsPossibleNumber(n) {
+			return phonenumbers.Format(n, phonenumbers.E164), nil
+		}
 	}
 	return s, nil
 }
@@ -237,15 +275,17 @@ func (s *Service) Update(ctx context.Context, accountID, contactID string, p Pat
 	var c Contact
 	err := s.db.Write(ctx, func(tx *database.Tx) error {
 		var err error
-		c, err = s.UpdateTx(ctx, tx, accountID, contactID, p)
+		c, err = s.UpdateTx(ctx, tx, accountID, contactID, p, false)
 		return err
 	})
 	return c, err
 }
 
 // UpdateTx applies an already validated patch inside tx and appends the
-// contact.updated event. Variables are merged into the existing ones.
-func (s *Service) UpdateTx(ctx context.Context, tx *database.Tx, accountID, contactID string, p Patch) (Contact, error) {
+// contact.updated event. Variables are merged into the existing ones. With
+// nothing to change it writes nothing, unless changed says the caller
+// already changed the contact in tx (then the event still goes out).
+func (s *Service) UpdateTx(ctx context.Context, tx *database.Tx, accountID, contactID string, p Patch, changed bool) (Contact, error) {
 	c, err := scan(tx.QueryRow(ctx, selectContact+`WHERE c.id = ? AND c.account_id = ?`, contactID, accountID))
 	if err != nil {
 		return c, err
@@ -280,7 +320,7 @@ func (s *Service) UpdateTx(ctx context.Context, tx *database.Tx, accountID, cont
 		}
 		c.Variables = merged
 	}
-	if c.Name == before.Name && c.Email == before.Email && c.Phone == before.Phone && c.Note == before.Note && !varsChanged {
+	if !changed && c.Name == before.Name && c.Email == before.Email && c.Phone == before.Phone && c.Note == before.Note && !varsChanged {
 		return c, nil // nothing changed: no write, no event
 	}
 	c.UpdatedAt = time.UnixMicro(time.Now().UnixMicro()).UTC()
@@ -301,3 +341,4 @@ func (s *Service) Identify(ctx context.Context, accountID, contactID string, p P
 	p.Note = nil // the note is the agents' own
 	return s.Update(ctx, accountID, contactID, p)
 }
+

@@ -3,13 +3,13 @@ package conversation
 import (
 	"context"
 	"database/sql"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 
 	"github.com/parley-chat/parley/internal/apperr"
+	"github.com/parley-chat/parley/internal/cursor"
 	"github.com/parley-chat/parley/internal/database"
 )
 
@@ -130,21 +130,6 @@ func ClampLimit(n int) int {
 	return n
 }
 
-func encodeCursor(at int64, id string) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(at, 10) + ":" + id))
-}
-
-func decodeCursor(s string) (int64, string, error) {
-	b, err := base64.RawURLEncoding.DecodeString(s)
-	if err == nil {
-		at, id, ok := strings.Cut(string(b), ":")
-		if n, err := strconv.ParseInt(at, 10, 64); ok && err == nil && id != "" {
-			return n, id, nil
-		}
-	}
-	return 0, "", apperr.BadRequest("cursor is not valid; pass next_cursor from the previous page")
-}
-
 func (s *Service) list(ctx context.Context, accountID, agentID string, f Filter) (Page[*Conversation], error) {
 	if f.Status == "" {
 		f.Status = StatusOpen
@@ -176,7 +161,7 @@ func (s *Service) list(ctx context.Context, accountID, agentID string, f Filter)
 		}
 	}
 	if f.Cursor != "" {
-		at, id, err := decodeCursor(f.Cursor)
+		at, id, err := cursor.Decode(f.Cursor)
 		if err != nil {
 			return Page[*Conversation]{}, err
 		}
@@ -203,7 +188,7 @@ func (s *Service) list(ctx context.Context, accountID, agentID string, f Filter)
 	if len(page.Items) > limit {
 		page.Items = page.Items[:limit]
 		last := page.Items[limit-1]
-		page.NextCursor = encodeCursor(micros(last.LastMessageAt), last.ID)
+		page.NextCursor = cursor.Encode(micros(last.LastMessageAt), last.ID)
 	}
 	return page, nil
 }

@@ -161,3 +161,28 @@ func (s *Sub) send(e *Event) {
 		}
 	}
 }
+
+// OnlineVisitors lists the visitors of an account with a stream open on
+// this node.
+func (h *Hub) OnlineVisitors(accountID string) []string {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	a := h.accounts[accountID]
+	if a == nil {
+		return nil
+	}
+	out := make([]string, 0, len(a.visitors))
+	for v := range a.visitors {
+		out = append(out, v)
+	}
+	return out
+}
+
+// HasAgents reports whether any agent of the account has a stream open on
+// this node, so that work only agents would see can be skipped.
+func (h *Hub) HasAgents(accountID string) bool {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	a := h.accounts[accountID]
+	return a != nil && len(a.agents) > 0
+}

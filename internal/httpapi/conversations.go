@@ -169,16 +169,3 @@ func (s *Server) updateContact(w http.ResponseWriter, r *http.Request) {
 	respond.JSON(w, http.StatusOK, c)
 }
 
-func (s *Server) contactPages(w http.ResponseWriter, r *http.Request) {
-	limit, err := queryInt(r, "limit")
-	if err != nil {
-		respond.Error(w, r, s.log, err)
-		return
-	}
-	pages, err := s.Contacts.PageViews(r.Context(), actor(r).AccountID, r.PathValue("id"), int(min(limit, 1000)))
-	if err != nil {
-		respond.Error(w, r, s.log, err)
-		return
-	}
-	respond.JSON(w, http.StatusOK, map[string]any{"items": pages, "next_cursor": ""})
-}

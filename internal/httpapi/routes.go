@@ -55,6 +55,23 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /api/v1/contacts/{id}", s.authed(s.getContact))
 	mux.HandleFunc("PATCH /api/v1/contacts/{id}", s.authed(s.updateContact))
 	mux.HandleFunc("GET /api/v1/contacts/{id}/pages", s.authed(s.contactPages))
+	mux.HandleFunc("GET /api/v1/contacts/{id}/conversations", s.authed(s.contactConversations))
+
+	// Visitors on the site now, and starting a chat with one.
+	mux.HandleFunc("GET /api/v1/visitors/online", s.authed(s.onlineVisitors))
+	mux.HandleFunc("POST /api/v1/visitors/{id}/conversations", s.authed(s.startConversation))
+
+	// The shop's back end: API keys (admins manage) and customer data
+	// (authenticated with a key, not an agent).
+	mux.HandleFunc("GET /api/v1/api-keys", s.manager(s.listAPIKeys))
+	mux.HandleFunc("POST /api/v1/api-keys", s.manager(s.createAPIKey))
+	mux.HandleFunc("DELETE /api/v1/api-keys/{id}", s.manager(s.revokeAPIKey))
+	mux.HandleFunc("PUT /api/v1/customers/{external_id}", s.withAPIKey(s.putCustomer))
+
+	// Identity verification of logged-in shoppers (admins).
+	mux.HandleFunc("GET /api/v1/identity", s.manager(s.identity))
+	mux.HandleFunc("PATCH /api/v1/identity", s.manager(s.updateIdentity))
+	mux.HandleFunc("POST /api/v1/identity/secret", s.manager(s.rotateIdentitySecret))
 
 	// Real time.
 	mux.HandleFunc("GET /api/v1/stream", s.stream)
@@ -77,7 +94,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /demo/cart", s.demo)
 
 	// The agent dashboard: its client-side routes and assets.
-	for _, p := range []string{"/{$}", "/login", "/conversations", "/conversations/{id}", "/team", "/settings", "/settings/widget", "/profile"} {
+	for _, p := range []string{"/{$}", "/login", "/conversations", "/conversations/{id}", "/team", "/visitors", "/settings", "/settings/widget", "/settings/api", "/profile"} {
 		mux.HandleFunc("GET "+p, s.dashboardPage)
 	}
 	mux.HandleFunc("GET /assets/", s.dashboardAsset)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/parley-chat/parley/internal/account"
 	"github.com/parley-chat/parley/internal/agent"
+	"github.com/parley-chat/parley/internal/apikey"
 	"github.com/parley-chat/parley/internal/apperr"
 	"github.com/parley-chat/parley/internal/clientip"
 	"github.com/parley-chat/parley/internal/contact"
@@ -32,6 +33,7 @@ type Opts struct {
 	Agents        *agent.Service
 	Conversations *conversation.Service
 	Contacts      *contact.Service
+	APIKeys       *apikey.Service
 	Log           *event.Log
 	Hub           *event.Hub
 	Metrics       *metrics.Metrics

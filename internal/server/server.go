@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/parley-chat/parley/internal/account"
+	"github.com/parley-chat/parley/internal/apikey"
 	"github.com/parley-chat/parley/internal/agent"
 	"github.com/parley-chat/parley/internal/clientip"
 	"github.com/parley-chat/parley/internal/contact"
@@ -70,6 +71,8 @@ func New(opts Opts) *Server {
 	s.Agents = agent.NewService(opts.DB, hub, log)
 	s.Contacts = contact.NewService(opts.DB, hub)
 	s.Conversations = conversation.NewService(opts.DB, hub, s.Agents)
+	s.Contacts.Conversations = s.Conversations
+	apiKeys := apikey.NewService(opts.DB)
 	m := metrics.New(s.Conversations.Stored)
 	widgetFiles, dashboardFiles := opts.WidgetFiles, opts.DashboardFiles
 	if widgetFiles == nil {
@@ -91,7 +94,7 @@ func New(opts Opts) *Server {
 	})
 	s.Handler = httpapi.New(httpapi.Opts{
 		Logger: log, DB: opts.DB, Accounts: s.Accounts, Agents: s.Agents, Conversations: s.Conversations, Contacts: s.Contacts,
-		Log: s.Log, Hub: hub, Metrics: m, BaseURL: opts.BaseURL, Widget: widget, StreamRecheck: opts.StreamRecheck,
+		APIKeys: apiKeys, Log: s.Log, Hub: hub, Metrics: m, BaseURL: opts.BaseURL, Widget: widget, StreamRecheck: opts.StreamRecheck,
 		WidgetFiles: widgetFiles, DashboardFiles: dashboardFiles, TrustedProxies: opts.TrustedProxies,
 	})
 	return s

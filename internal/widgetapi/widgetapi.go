@@ -245,10 +245,12 @@ func (a *API) listMessages(w http.ResponseWriter, r *http.Request) {
 
 func (a *API) identify(w http.ResponseWriter, r *http.Request) {
 	var in struct {
-		Name      *string        `json:"name"`
-		Email     *string        `json:"email"`
-		Phone     *string        `json:"phone"`
-		Variables map[string]any `json:"variables"`
+		Name      *string         `json:"name"`
+		Email     *string         `json:"email"`
+		Phone     *string         `json:"phone"`
+		Variables map[string]any  `json:"variables"`
+		UserID    json.RawMessage `json:"user_id"`
+		UserHash  string          `json:"user_hash"`
 	}
 	if err := respond.Decode(r, &in); err != nil {
 		respond.Error(w, r, a.log, err)
@@ -262,12 +264,44 @@ func (a *API) identify(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	v := visitorOf(r)
-	c, err := a.Contacts.Identify(r.Context(), v.AccountID, v.ContactID, p)
+	userID, err := userIDText(in.UserID)
+	if err == nil && userID == "" && in.UserHash != "" {
+		err = apperr.Invalid("user_id", "user_hash needs the user_id it signs")
+	}
 	if err != nil {
 		respond.Error(w, r, a.log, err)
 		return
 	}
+	var c contact.Contact
+	if userID == "" {
+		c, err = a.Contacts.Identify(r.Context(), v.AccountID, v.ContactID, p)
+	} else if err = a.Accounts.CheckUser(r.Context(), v.AccountID, userID, in.UserHash); err == nil {
+		c, v, err = a.Contacts.IdentifyUser(r.Context(), v, userID, p)
+	}
+	if err != nil {
+		respond.Error(w, r, a.log, err)
+		return
+	}
+	if a.Hub.VisitorOnline(v.AccountID, v.ID) {
+		a.arrived(r.Context(), v)
+	}
 	respond.JSON(w, http.StatusOK, c.Public())
+}
+
+// userIDText reads the site's user id: a string, or a number as written.
+func userIDText(raw json.RawMessage) (string, error) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return "", nil
+	}
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return strings.TrimSpace(s), nil
+	}
+	var n json.Number
+	if json.Unmarshal(raw, &n) == nil {
+		return n.String(), nil
+	}
+	return "", apperr.Invalid("user_id", "user_id must be a string or a number")
 }
 
 // variableText shows a variable the site sent as text: strings as they are,
@@ -319,9 +353,14 @@ func (a *API) stream(w http.ResponseWriter, r *http.Request) {
 		defer g.Dec()
 	}
 	a.announce(v, true)
+	a.arrived(r.Context(), v)
 	defer func() {
 		f.Close()
-		a.announce(v, a.Hub.VisitorOnline(v.AccountID, v.ID))
+		online := a.Hub.VisitorOnline(v.AccountID, v.ID)
+		a.announce(v, online)
+		if !online {
+			a.left(v)
+		}
 	}()
 	if err := stream.Serve(r.Context(), ws, f, stream.Options{Begin: begin, Handle: a.frame(v)}); err != nil {
 		a.log.Debug("visitor_stream_closed", "visitor_id", v.ID, "err", err)
@@ -369,7 +408,9 @@ func (a *API) frame(v contact.Visitor) stream.Handler {
 		case "page.view":
 			if err := a.Contacts.PageView(ctx, v, contact.Page{URL: f.URL, Title: f.Title, Referrer: f.Referrer}); err != nil {
 				a.log.Error("page_view_failed", "visitor_id", v.ID, "err", err)
+				return
 			}
+			a.arrived(ctx, v)
 		default:
 			c.Send(stream.ErrorFrame(f.ClientID, "bad_request", "unknown frame type; expected message.send, typing or page.view"))
 		}

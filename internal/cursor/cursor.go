@@ -1,0 +1,28 @@
+// Package cursor is the keyset cursor of every paged list: the sort time of
+// the last item and its id, opaque to clients.
+package cursor
+
+import (
+	"encoding/base64"
+	"strconv"
+	"strings"
+
+	"github.com/parley-chat/parley/internal/apperr"
+)
+
+// Encode returns the cursor after the item (at, id).
+func Encode(at int64, id string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(at, 10) + ":" + id))
+}
+
+// Decode reads a cursor made by Encode; anything else is a bad request.
+func Decode(s string) (int64, string, error) {
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err == nil {
+		at, id, ok := strings.Cut(string(b), ":")
+		if n, err := strconv.ParseInt(at, 10, 64); ok && err == nil && id != "" {
+			return n, id, nil
+		}
+	}
+	return 0, "", apperr.BadRequest("cursor is not valid; pass next_cursor from the previous page")
+}
