@@ -341,4 +341,3 @@ func (s *Service) Identify(ctx context.Context, accountID, contactID string, p P
 	p.Note = nil // the note is the agents' own
 	return s.Update(ctx, accountID, contactID, p)
 }
-

@@ -168,4 +168,3 @@ func (s *Server) updateContact(w http.ResponseWriter, r *http.Request) {
 	}
 	respond.JSON(w, http.StatusOK, c)
 }
-

@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/parley-chat/parley/internal/account"
-	"github.com/parley-chat/parley/internal/apikey"
 	"github.com/parley-chat/parley/internal/agent"
+	"github.com/parley-chat/parley/internal/apikey"
 	"github.com/parley-chat/parley/internal/clientip"
 	"github.com/parley-chat/parley/internal/contact"
 	"github.com/parley-chat/parley/internal/conversation"
