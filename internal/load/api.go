@@ -170,6 +170,8 @@ type Account struct {
 type Agent struct {
 	ID    string `json:"id"`
 	Token string `json:"token"`
+
+	email, password string
 }
 
 func (c *apiClient) login(ctx context.Context, email, password string) (token, id string, err error) {

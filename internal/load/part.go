@@ -41,9 +41,9 @@ type PhaseArg struct {
 
 // Phases of the scenarios, run in this order by every process at once.
 var phases = map[string][]string{
-	"idle":  {"connect", "close"},
-	"chat":  {"connect", "run", "drain", "verify", "close"},
-	"storm": {"connect", "disconnect", "away", "reconnect", "resume", "close"},
+	"idle":  {"sessions", "connect", "close"},
+	"chat":  {"sessions", "connect", "run", "drain", "verify", "close"},
+	"storm": {"sessions", "connect", "disconnect", "away", "reconnect", "resume", "close"},
 }
 
 // part drives one process's clients.
@@ -167,6 +167,8 @@ func newPart(spec Spec) *part {
 // phase runs one phase of the scenario.
 func (p *part) phase(ctx context.Context, name string, arg PhaseArg) error {
 	switch name {
+	case "sessions":
+		return p.sessions(ctx)
 	case "connect":
 		return p.connect(ctx, arg)
 	case "run":
@@ -197,9 +199,36 @@ func (p *part) shutdown() {
 	p.api.close()
 }
 
-// connect opens the agents' sockets, starts the visitors' sessions and
-// opens their sockets at the ramp rate; in the storm each visitor then
-// says hello and waits for its ack.
+// sessions starts the visitors' sessions over HTTP.
+func (p *part) sessions(ctx context.Context) error {
+	jobs := make(chan *visitor)
+	var wg sync.WaitGroup
+	for range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for v := range jobs {
+				token, _, err := p.api.session(ctx, v.grp.Account.WidgetKey)
+				if err != nil {
+					p.stats.inc(cSessionErrors)
+					p.stats.fail(errKind("session", err))
+					continue
+				}
+				v.token = token
+				p.stats.inc(cSessions)
+			}
+		}()
+	}
+	for _, v := range p.visitors {
+		jobs <- v
+	}
+	close(jobs)
+	wg.Wait()
+	return ctx.Err()
+}
+
+// connect opens the agents' sockets, then the visitors' at the ramp rate;
+// in the storm each visitor then says hello and waits for its ack.
 func (p *part) connect(ctx context.Context, arg PhaseArg) error {
 	for _, a := range p.agents {
 		ws, err := p.dial.dial(ctx, "/api/v1/stream?token="+url.QueryEscape(a.agent.Token))
@@ -217,34 +246,10 @@ func (p *part) connect(ctx context.Context, arg PhaseArg) error {
 			go p.replier(a)
 		}
 	}
-
-	sessions := make(chan *visitor)
 	var wg sync.WaitGroup
-	for range 16 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for v := range sessions {
-				token, _, err := p.api.session(ctx, v.grp.Account.WidgetKey)
-				if err != nil {
-					p.stats.inc(cSessionErrors)
-					p.stats.fail(errKind("session", err))
-					continue
-				}
-				v.token = token
-				p.stats.inc(cSessions)
-			}
-		}()
-	}
-	for _, v := range p.visitors {
-		sessions <- v
-	}
-	close(sessions)
-	wg.Wait()
-
 	// Each process ramps at its share of the rate.
 	rate := float64(p.cfg.Ramp) / float64(max(p.spec.Parts, 1))
-	start := time.Now()
+	start := arg.Start
 	sem := make(chan struct{}, 256)
 	for i, v := range p.visitors {
 		if v.token == "" {

@@ -408,7 +408,7 @@ func addAgent(ctx context.Context, api *apiClient, a *Account, i int, runID stri
 	if _, err := api.do(ctx, "PATCH", "/api/v1/me", token, map[string]string{"status": "online"}, nil); err != nil {
 		return Agent{}, fmt.Errorf("set agent online: %w", err)
 	}
-	return Agent{ID: created.ID, Token: token}, nil
+	return Agent{ID: created.ID, Token: token, email: email, password: password}, nil
 }
 
 // serverSample is the server's memory and CPU at one moment.
