@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { runCommand, type CommandTarget } from '../src/app/lib/commands';
+import { mergeIdentity } from '../src/app/lib/chat.svelte';
 
 function target() {
   return {
@@ -28,6 +29,22 @@ describe('JS API commands in the chat frame', () => {
       [{ phone: '+36 30 123 4567' }],
       [{ variables: { plan: 'gold', n: 3 } }],
     ]);
+  });
+
+  it('identify carries a logged-in user with its hash', () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    const t = target();
+    runCommand(t, 'identify', [{ user_id: 'u-42', user_hash: 'abc', name: 'Ada', email: 'ada@example.com' }]);
+    runCommand(t, 'identify', [{ user_id: 1042 }]);
+    expect(t.identify.mock.calls).toEqual([
+      [{ user_id: 'u-42', user_hash: 'abc', name: 'Ada', email: 'ada@example.com' }],
+      [{ user_id: 1042 }],
+    ]);
+    runCommand(t, 'identify', [{ user_hash: 'abc' }]);
+    runCommand(t, 'identify', ['u-42']);
+    runCommand(t, 'identify', [{ user_id: { id: 1 } }]);
+    expect(t.identify).toHaveBeenCalledTimes(2);
+    expect(warn).toHaveBeenCalledTimes(3);
   });
 
   it('open, close, show, hide, message, colour, language', () => {
@@ -65,5 +82,14 @@ describe('JS API commands in the chat frame', () => {
     expect(t.identify).not.toHaveBeenCalled();
     expect(t.prefill).not.toHaveBeenCalled();
     expect(warn).toHaveBeenCalledTimes(8);
+  });
+});
+
+describe('mergeIdentity', () => {
+  it('keeps a user_hash only with the user_id it signs', () => {
+    const a = mergeIdentity(null, { user_id: 'u-1', user_hash: 'h1', name: 'Ada' });
+    expect(mergeIdentity(a, { email: 'ada@example.com' })).toEqual({ user_id: 'u-1', user_hash: 'h1', name: 'Ada', email: 'ada@example.com' });
+    expect(mergeIdentity(a, { user_id: 'u-2' })).toEqual({ user_id: 'u-2', name: 'Ada' });
+    expect(mergeIdentity(a, { user_id: 'u-2', user_hash: 'h2' })).toEqual({ user_id: 'u-2', user_hash: 'h2', name: 'Ada' });
   });
 });

@@ -79,6 +79,11 @@ function publicMessage(m: Message): PublicMessage {
 export function mergeIdentity(a: Identity | null, b: Identity): Identity {
   const out: Identity = { ...(a ?? {}), ...b };
   if (a?.variables || b.variables) out.variables = { ...(a?.variables ?? {}), ...(b.variables ?? {}) };
+  // A user_hash signs its own user_id: a new id never keeps an old hash.
+  if (b.user_id !== undefined) {
+    if (b.user_hash === undefined) delete out.user_hash;
+    else out.user_hash = b.user_hash;
+  }
   return out;
 }
 

@@ -19,6 +19,25 @@ function plainObject(v: unknown): v is Record<string, unknown> {
   return !!v && typeof v === 'object' && !Array.isArray(v);
 }
 
+// identityFrom reads parley('identify', {user_id, user_hash, name, email,
+// phone}); fields of the wrong type are dropped with a warning.
+function identityFrom(o: Record<string, unknown>): Identity | null {
+  const who: Identity = {};
+  for (const k of ['name', 'email', 'phone', 'user_hash'] as const) {
+    if (o[k] === undefined) continue;
+    if (typeof o[k] === 'string') who[k] = o[k];
+    else warn(`identify: ${k} must be a string`);
+  }
+  const id = o.user_id;
+  if (typeof id === 'string' || (typeof id === 'number' && Number.isFinite(id))) who.user_id = id;
+  else if (id !== undefined) warn('identify: user_id must be a string or a number');
+  if (who.user_hash !== undefined && who.user_id === undefined) {
+    warn('identify: user_hash needs the user_id it signs');
+    return null;
+  }
+  return Object.keys(who).length ? who : null;
+}
+
 export function runCommand(target: CommandTarget, name: string, args: unknown[]): void {
   const [a] = args;
   switch (name) {
@@ -27,6 +46,12 @@ export function runCommand(target: CommandTarget, name: string, args: unknown[])
     case 'phone':
       if (typeof a === 'string') target.identify({ [name]: a });
       else warn(`parley('${name}', …) needs a string`);
+      return;
+    case 'identify':
+      if (plainObject(a)) {
+        const who = identityFrom(a);
+        if (who) target.identify(who);
+      } else warn("parley('identify', …) needs an object like {user_id, user_hash, name, email}");
       return;
     case 'variables':
       if (plainObject(a)) target.identify({ variables: a });

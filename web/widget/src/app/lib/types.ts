@@ -59,6 +59,9 @@ export interface Identity {
   email?: string;
   phone?: string;
   variables?: Record<string, unknown>;
+  /** The site's own id of a logged-in user, with its HMAC (identity verification). */
+  user_id?: string | number;
+  user_hash?: string;
 }
 
 export type ServerFrame =
