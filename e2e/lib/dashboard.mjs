@@ -29,10 +29,11 @@ export async function requireDashboard(server) {
  * Per-file fixtures: env.server, env.owner (Agent over the API), env.limited
  * (a limited agent, role "agent", over the API), env.widgetKey, env.browser.
  */
-export function useDashboard(name, { limited = true } = {}) {
+export function useDashboard(name, { limited = true, serverEnv = {} } = {}) {
   const env = { name, server: null, owner: null, limited: null, widgetKey: null, browser: null };
   before(async () => {
-    env.server = await startParley(name);
+    // serverEnv is read now, so a before() registered earlier may fill it.
+    env.server = await startParley(name, { env: serverEnv });
     await requireDashboard(env.server);
     env.owner = await Agent.login(env.server);
     env.widgetKey = await env.owner.widgetKey();
@@ -106,9 +107,9 @@ export class Session {
     return d;
   }
 
-  /** A new visitor context on /demo with the chat box open. */
-  async chatBox(p = '/demo') {
-    const v = await this.#context(`visitor ${p}`);
+  /** A new visitor context on /demo with the chat box open; opts go to the browser context (e.g. extraHTTPHeaders). */
+  async chatBox(p = '/demo', opts = {}) {
+    const v = await this.#context(`visitor ${p}`, opts);
     const w = await Widget.open(v.page, this.env.server, p);
     await w.openPanel();
     return { ...v, widget: w };
