@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { countryName, elapsed, flag, formatDate, formatMoney, placeText, softwareText } from '../src/lib/format';
+import { countryName, deviceLabel, elapsed, flag, formatDate, formatMoney, placeText, softwareText } from '../src/lib/format';
 
 // Intl puts no-break spaces in some languages; compare with plain ones.
 const plain = (s: string) => s.replace(/\s/g, ' ');
@@ -62,5 +62,14 @@ describe('places and software', () => {
     expect(softwareText({ name: 'Firefox', version: '128' }, { name: 'Windows', version: '10' }, 'Desktop')).toBe('Firefox 128 · Windows 10 · Desktop');
     expect(softwareText({ name: 'Safari', version: '' }, null)).toBe('Safari');
     expect(softwareText(null, null)).toBe('');
+  });
+});
+
+describe('devices', () => {
+  it('translates the known kinds and shows others as sent', () => {
+    const tr = (k: string) => `[${k}]`;
+    expect(deviceLabel('mobile', tr)).toBe('[device.mobile]');
+    expect(deviceLabel('console', tr)).toBe('console');
+    expect(deviceLabel('', tr)).toBe('');
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { attributeText, hasShopData, orderRow, shopFacts } from '../src/lib/shop';
-import { webHref } from '../src/lib/linkify';
+import { referrerHost, webHref } from '../src/lib/linkify';
 import type { Shop } from '../src/lib/types';
 
 const shop = (p: Partial<Shop> = {}): Shop => ({
@@ -47,5 +47,13 @@ describe('shopping information', () => {
     expect(webHref('mailto:a@b.c')).toBeNull();
     expect(webHref('/relative')).toBeNull();
     expect(webHref('')).toBeNull();
+  });
+});
+
+describe('referrers', () => {
+  it('shows the host without www, and text that is no URL as it is', () => {
+    expect(referrerHost('https://www.google.com/search?q=x')).toBe('google.com');
+    expect(referrerHost('android-app://com.slack/')).toBe('com.slack');
+    expect(referrerHost('not a url')).toBe('not a url');
   });
 });

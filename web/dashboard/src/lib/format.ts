@@ -35,12 +35,13 @@ export function formatDate(iso: string | null | undefined, lang: string): string
   return d.toLocaleDateString(lang, { year: 'numeric', month: 'short', day: 'numeric', ...(midnightUTC ? { timeZone: 'UTC' } : {}) });
 }
 
-/** A date with the time of day ("Mar 1, 2024, 14:05"), for visits. */
-export function formatDateTime(iso: string | null | undefined, lang: string): string {
+/** A date with the time of day ("Mar 1, 14:05"; the year only when it is not this one), for visits. */
+export function formatDateTime(iso: string | null | undefined, lang: string, now = new Date()): string {
   if (!iso) return '';
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return '';
-  return d.toLocaleString(lang, { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
+  const year = d.getFullYear() !== now.getFullYear() ? { year: 'numeric' as const } : {};
+  return d.toLocaleString(lang, { ...year, month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
 }
 
 /** Time since `sinceIso` as a clock: "0:45", "12:05", "1:02:05" (no words, so no translation). */
@@ -84,4 +85,12 @@ function nameVersion(s: NameVersion | null | undefined): string {
 /** "Chrome 120 · Windows 10 · Desktop"; `device` is the already translated device word (or ""). */
 export function softwareText(browser: NameVersion | null | undefined, os: NameVersion | null | undefined, device = ''): string {
   return [nameVersion(browser), nameVersion(os), device].filter(Boolean).join(' · ');
+}
+
+const DEVICES = new Set(['desktop', 'mobile', 'tablet', 'bot']);
+
+/** The device word in the agent's language; a kind this version does not know is shown as sent. */
+export function deviceLabel(device: string | undefined, tr: (key: string) => string): string {
+  if (!device) return '';
+  return DEVICES.has(device) ? tr(`device.${device}`) : device;
 }

@@ -22,6 +22,15 @@ export function webHref(raw: string | null | undefined): string | null {
   return href && /^https?:/.test(href) ? href : null;
 }
 
+/** Where a link points, short: "google.com" for a referrer; the text itself when it is no URL. */
+export function referrerHost(raw: string): string {
+  try {
+    return new URL(raw).host.replace(/^www\./, '') || raw;
+  } catch {
+    return raw;
+  }
+}
+
 export function linkify(text: string): Part[] {
   const parts: Part[] = [];
   let last = 0;

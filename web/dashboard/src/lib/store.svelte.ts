@@ -4,7 +4,7 @@
 import { api, ApiError } from './api';
 import { Stream, streamURL, type StreamState } from './stream';
 import {
-  applyFrame, emptyInbox, highestSeq, listFor, markRead, setMessages, totalUnread, upsertConversations,
+  applyFrame, emptyInbox, highestSeq, listFor, markRead, matchesView, setMessages, totalUnread, upsertConversations,
   type InboxState,
 } from './reducer';
 import type { Agent, Contact, Conversation, Counts, Frame, Message, OnlineVisitor, Status, View } from './types';
@@ -43,7 +43,7 @@ export const app = $state({
 
 export const inbox = $state<{ s: InboxState }>({ s: emptyInbox() });
 
-/** Visitors on the site now; loaded when the Visitors page first opens, then kept live. */
+/** Visitors on the site now; loaded at the start and by the Visitors page, kept live by the stream. */
 export const visitors = $state({ items: [] as OnlineVisitor[], loaded: false, loading: false, error: '' });
 
 /**
@@ -148,6 +148,7 @@ async function sessionLost() {
 
 async function start() {
   restoreUnread();
+  void loadVisitors(); // who is on the site: the Visitors page and the card's "On the site now"
   await Promise.all([refreshCounts(), loadList(app.status, app.view), loadAgents()]);
   if (router.route.name === 'conversations' && router.route.id) await openConversation(router.route.id);
   stream?.stop();
@@ -261,6 +262,12 @@ export function ensureContact(id: string): Promise<void> {
     contactLoads.set(id, p);
   }
   return p;
+}
+
+/** Whether a visitor of the contact has a chat box open now. */
+export function contactOnline(contactId: string): boolean {
+  if (visitors.loaded) return visitors.items.some((v) => v.contact_id === contactId);
+  return app.onlineContacts[contactId] ?? false;
 }
 
 export function contactName(contactId: string): string {
@@ -493,6 +500,10 @@ export async function startChat(visitorId: string, text: string, clientId: strin
   const c = await api.startChat(visitorId, text, clientId);
   inbox.s = upsertConversations(inbox.s, [c]);
   scheduleCounts(50);
+  // Show it in the list too: usually it is the caller's, so "Mine".
+  if (app.me && !matchesView(c, app.status, app.view, app.me.id)) {
+    selectList(c.status, c.assignee_id === app.me.id ? 'mine' : 'all');
+  }
   navigate(`/conversations/${c.id}`);
 }
 

@@ -148,6 +148,8 @@ export interface OnlineVisitor {
   since: string;
   /** Pages in this visit. */
   pages: number;
+  /** Referrer of the current visit ("" = direct); sent by the server beside the contract's fields. */
+  referrer?: string;
   location: Location | null;
   browser: NameVersion | null;
   os: NameVersion | null;
