@@ -19,6 +19,12 @@ describe('money', () => {
   it('shows nothing for a missing amount', () => {
     expect(formatMoney(null, 'EUR', 'en')).toBe('');
     expect(formatMoney(Number.NaN, 'EUR', 'en')).toBe('');
+    expect(formatMoney('', 'EUR', 'en')).toBe('');
+  });
+
+  it('reads an amount sent as a numeric string', () => {
+    expect(formatMoney('1249.90', 'EUR', 'en')).toBe('€1,249.90');
+    expect(formatMoney('lots', 'EUR', 'en')).toBe('');
   });
 });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { afterLoad, applyVisitorFrame } from '../src/lib/visitors';
-import { online } from './fixtures';
+import { afterLoad, applyConversation, applyVisitorFrame } from '../src/lib/visitors';
+import { conv, online } from './fixtures';
 
 describe('visitors on the site', () => {
   it('upserts on visitor.online, newest arrival first', () => {
@@ -27,5 +27,23 @@ describe('visitors on the site', () => {
       { type: 'visitor.online', data: online({ visitor_id: 'c', since: '2025-01-01T12:00:00Z', chatting: true }) },
     ]);
     expect(list.map((v) => v.visitor_id)).toEqual(['c', 'b']);
+  });
+});
+
+describe('conversations of visitors on the site', () => {
+  it('marks the visitor chatting when a chat opens and not when it is resolved', () => {
+    const list = [online({ visitor_id: 'v' }), online({ visitor_id: 'w' })];
+    const opened = applyConversation(list, conv({ id: 'c1', visitor_id: 'v' }));
+    expect(opened[0]).toMatchObject({ chatting: true, conversation_id: 'c1' });
+    expect(opened[1]).toBe(list[1]);
+    const resolved = applyConversation(opened, conv({ id: 'c1', visitor_id: 'v', status: 'resolved' }));
+    expect(resolved[0]).toMatchObject({ chatting: false, conversation_id: null });
+  });
+
+  it('leaves the list alone for other visitors, other channels and older chats', () => {
+    const list = [online({ visitor_id: 'v', chatting: true, conversation_id: 'c2' })];
+    expect(applyConversation(list, conv({ id: 'x', visitor_id: 'nobody' }))).toBe(list);
+    expect(applyConversation(list, conv({ id: 'e', visitor_id: 'v', channel: 'email' }))).toBe(list);
+    expect(applyConversation(list, conv({ id: 'c1', visitor_id: 'v', status: 'resolved' }))).toBe(list);
   });
 });

@@ -3,9 +3,14 @@
 // language, so they are tested without a browser.
 import type { Location, NameVersion } from './types';
 
-/** An amount in a currency ("€1,234.50", "1 234,50 Ft"); without a valid ISO 4217 code, the number and the code as given. */
-export function formatMoney(amount: number | null | undefined, currency: string, lang: string): string {
-  if (amount === null || amount === undefined || !Number.isFinite(amount)) return '';
+/**
+ * An amount in a currency ("€1,234.50", "1 234,50 Ft"); without a valid ISO
+ * 4217 code, the number and the code as given. The API sends numbers; a
+ * numeric string (as shops may send them) is read too.
+ */
+export function formatMoney(value: number | string | null | undefined, currency: string, lang: string): string {
+  const amount = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
+  if (typeof amount !== 'number' || !Number.isFinite(amount)) return '';
   const code = currency.trim().toUpperCase();
   if (/^[A-Z]{3}$/.test(code)) {
     try {

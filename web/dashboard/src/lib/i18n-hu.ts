@@ -112,7 +112,7 @@ export const hu: Record<Key, string> = {
   'visitors.pages': 'Oldalak',
   'visitors.location': 'Hely',
   'visitors.browser': 'Böngésző',
-  'visitors.chatting': 'Csevegik',
+  'visitors.chatting': 'Cseveg',
   'visitors.open': 'Megnyitás',
   'visitors.openCard': 'Látogatói kártya megnyitása',
   'visitors.openConversation': 'A beszélgetés megnyitása',

@@ -8,7 +8,7 @@ import {
   type InboxState,
 } from './reducer';
 import type { Agent, Contact, Conversation, Counts, Frame, Message, OnlineVisitor, Status, View } from './types';
-import { afterLoad, applyVisitorFrame, type VisitorFrame } from './visitors';
+import { afterLoad, applyConversation, applyVisitorFrame, type VisitorFrame } from './visitors';
 import { navigate, router } from './router.svelte';
 import { t } from './i18n.svelte';
 import { displayName } from './names';
@@ -431,6 +431,7 @@ export function onFrame(f: Frame) {
   if (f.type === 'conversation.updated') {
     void ensureContact(f.data.contact_id);
     bump(cardRefresh.convs, f.data.contact_id);
+    visitors.items = applyConversation(visitors.items, f.data);
     if (before && before !== f.data.contact_id) bump(cardRefresh.convs, before); // it moved to another contact
   }
   if (f.type === 'message.created' && f.data.sender_type === 'visitor') {
