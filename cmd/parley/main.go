@@ -30,6 +30,7 @@ const usage = `Parley — live chat and customer conversations.
 Usage:
   parley serve [flags]            run the server
   parley account create [flags]   create an account with its owner
+  parley load SCENARIO [flags]    load-test a server: idle, chat, storm, database (docs/performance.md)
   parley help                     show this help
 
 Run "parley serve -h" or "parley account create -h" for their flags.
@@ -57,6 +58,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 			return errors.New(`unknown account command; did you mean "parley account create"?`)
 		}
 		return createAccount(args[2:], stdout, stderr)
+	case "load":
+		return loadCommand(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -80,6 +83,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("parley serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	cfg.RegisterServe(fs)
+	pprofAddr := pprofFlag(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -87,6 +91,11 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("configuration:\n%w", err)
 	}
 	log := newLogger(cfg, stderr)
+	stopPprof, err := startPprof(*pprofAddr, log)
+	if err != nil {
+		return err
+	}
+	defer stopPprof()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 

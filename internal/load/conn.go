@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -99,13 +98,4 @@ func readFrames(ctx context.Context, ws *websocket.Conn, handle func([]byte)) er
 		}
 		handle(buf.Bytes())
 	}
-}
-
-// closedNormally tells an expected end of a socket from a failure.
-func closedNormally(err error) bool {
-	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, net.ErrClosed) || errors.Is(err, io.EOF) {
-		return true
-	}
-	s := websocket.CloseStatus(err)
-	return s == websocket.StatusNormalClosure || s == websocket.StatusGoingAway
 }

@@ -89,10 +89,9 @@ type visitor struct {
 	lastSeq int64 // owned by the reader goroutine; read after done
 
 	// Under grp.mu.
-	conv   string
-	state  []uint8 // chat: per message k, 0 sent or not, 1 acked, 2 refused
-	sent   int
-	stored []uint8
+	conv  string
+	state []uint8 // chat: per message k, 0 sent or not, 1 acked, 2 refused
+	sent  int
 
 	// storm
 	sentAt     atomic.Int64
