@@ -21,6 +21,19 @@ describe('visitor frames in the store', () => {
     expect(visitors.items.map((v) => v.visitor_id)).toEqual(['b']);
   });
 
+  it('loads once more when asked again during a load (the stream came back meanwhile)', async () => {
+    const answers: ((v: { items: OnlineVisitor[] }) => void)[] = [];
+    const spy = vi.spyOn(api, 'onlineVisitors').mockImplementation(() => new Promise((r) => answers.push(r)));
+    const first = loadVisitors();
+    void loadVisitors();
+    answers[0]!({ items: [online({ visitor_id: 'old' })] });
+    await vi.waitFor(() => expect(answers.length).toBe(2));
+    answers[1]!({ items: [online({ visitor_id: 'new' })] });
+    await first;
+    expect(spy).toHaveBeenCalledTimes(2);
+    expect(visitors.items.map((v) => v.visitor_id)).toEqual(['new']);
+  });
+
   it('tells the card of the contact to reload its pages on a page change', () => {
     const before = cardRefresh.pages['c-x'] ?? 0;
     onFrame({ type: 'visitor.online', data: online({ visitor_id: 'x', pages: 2 }) });

@@ -469,15 +469,24 @@ function onVisitorFrame(f: VisitorFrame) {
   visitors.items = applyVisitorFrame(visitors.items, f);
 }
 
+let visitorsAgain = false;
+
+/** Loads who is on the site; a call while a load is out loads once more after it (it may know of a drop the first did not). */
 export async function loadVisitors() {
-  if (visitors.loading) return;
+  if (visitors.loading) {
+    visitorsAgain = true;
+    return;
+  }
   visitors.loading = true;
-  visitorFramesDuringLoad = [];
   try {
-    const { items } = await api.onlineVisitors();
-    visitors.items = afterLoad(items, visitorFramesDuringLoad);
-    visitors.loaded = true;
-    visitors.error = '';
+    do {
+      visitorsAgain = false;
+      visitorFramesDuringLoad = [];
+      const { items } = await api.onlineVisitors();
+      visitors.items = afterLoad(items, visitorFramesDuringLoad);
+      visitors.loaded = true;
+      visitors.error = '';
+    } while (visitorsAgain);
   } catch (e) {
     visitors.error = errorText(e);
   } finally {
