@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/parley-chat/parley/internal/agent"
 	"github.com/parley-chat/parley/internal/apperr"
@@ -26,29 +27,9 @@ func (s *Service) OfContact(ctx context.Context, accountID, contactID string, li
 		}
 		where, args = where+` AND (c.created_at < ? OR (c.created_at = ? AND c.id < ?))`, append(args, at, at, cid)
 	}
-	rows, err := s.db.Query(ctx, `SELECT `+convColumns+`, `+lastMsgColumns+` FROM conversations c LEFT JOIN messages m ON m.id = c.last_message_id
-		WHERE `+where+` ORDER BY c.created_at DESC, c.id DESC LIMIT ?`, append(args, limit+1)...)
-	if err != nil {
-		return Page[*Conversation]{}, fmt.Errorf("list contact conversations: %w", err)
-	}
-	defer rows.Close()
-	page := Page[*Conversation]{Items: make([]*Conversation, 0, min(limit, 20))}
-	for rows.Next() {
-		c, err := scanConversation(rows, true)
-		if err != nil {
-			return page, err
-		}
-		page.Items = append(page.Items, c)
-	}
-	if err := rows.Err(); err != nil {
-		return page, err
-	}
-	if len(page.Items) > limit {
-		page.Items = page.Items[:limit]
-		last := page.Items[limit-1]
-		page.NextCursor = cursor.Encode(micros(last.CreatedAt), last.ID)
-	}
-	return page, nil
+	q := `SELECT ` + convColumns + `, ` + lastMsgColumns + ` FROM conversations c LEFT JOIN messages m ON m.id = c.last_message_id
+		WHERE ` + where + ` ORDER BY c.created_at DESC, c.id DESC LIMIT ?`
+	return s.page(ctx, q, args, limit, func(c *Conversation) time.Time { return c.CreatedAt })
 }
 
 // MoveContact gives every conversation of one contact to another (two

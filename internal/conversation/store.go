@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/parley-chat/parley/internal/apperr"
 	"github.com/parley-chat/parley/internal/cursor"
@@ -169,12 +170,19 @@ func (s *Service) list(ctx context.Context, accountID, agentID string, f Filter)
 	}
 	q := `SELECT ` + convColumns + `, ` + lastMsgColumns + ` FROM conversations c LEFT JOIN messages m ON m.id = c.last_message_id WHERE ` +
 		strings.Join(where, " AND ") + ` ORDER BY c.last_message_at DESC, c.id DESC LIMIT ?`
+	return s.page(ctx, q, args, limit, func(c *Conversation) time.Time { return c.LastMessageAt })
+}
+
+// page runs a keyset-paged conversation query (ending in LIMIT ?, given
+// limit+1 here to learn whether more follow) and makes the next cursor from
+// the last item's sort time.
+func (s *Service) page(ctx context.Context, q string, args []any, limit int, sortTime func(*Conversation) time.Time) (Page[*Conversation], error) {
 	rows, err := s.db.Query(ctx, q, append(args, limit+1)...)
 	if err != nil {
 		return Page[*Conversation]{}, fmt.Errorf("list conversations: %w", err)
 	}
 	defer rows.Close()
-	page := Page[*Conversation]{Items: make([]*Conversation, 0, limit)}
+	page := Page[*Conversation]{Items: make([]*Conversation, 0, min(limit, 64))}
 	for rows.Next() {
 		c, err := scanConversation(rows, true)
 		if err != nil {
@@ -188,7 +196,7 @@ func (s *Service) list(ctx context.Context, accountID, agentID string, f Filter)
 	if len(page.Items) > limit {
 		page.Items = page.Items[:limit]
 		last := page.Items[limit-1]
-		page.NextCursor = cursor.Encode(micros(last.LastMessageAt), last.ID)
+		page.NextCursor = cursor.Encode(micros(sortTime(last)), last.ID)
 	}
 	return page, nil
 }

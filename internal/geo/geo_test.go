@@ -70,18 +70,25 @@ func openTestDB(t *testing.T) *DB {
 	return db
 }
 
-// writeTestDB writes a tiny City database (GeoLite2/DB-IP layout); the
-// visitor card API test in internal/httpapi builds the same one.
+// writeTestDB writes a tiny City database (GeoLite2 layout); the visitor
+// card API test in internal/httpapi builds the same one.
 func writeTestDB(t *testing.T) string {
 	t.Helper()
-	tree, err := mmdbwriter.New(mmdbwriter.Options{DatabaseType: "DBIP-City-Lite", RecordSize: 24, IncludeReservedNetworks: true})
+	return writeDB(t, t.TempDir(), "city.mmdb", mmdbwriter.Options{DatabaseType: "DBIP-City-Lite", RecordSize: 24, IncludeReservedNetworks: true},
+		map[string]mmdbtype.Map{
+			"81.2.69.0/24":    city("London", "England", "United Kingdom", "GB"),
+			"2001:db8:1::/48": city("Berlin", "Land Berlin", "Germany", "DE"),
+		})
+}
+
+// writeDB writes a database of nets into dir/name.
+func writeDB(t *testing.T, dir, name string, opts mmdbwriter.Options, nets map[string]mmdbtype.Map) string {
+	t.Helper()
+	tree, err := mmdbwriter.New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for cidr, rec := range map[string]mmdbtype.Map{
-		"81.2.69.0/24":    city("London", "England", "United Kingdom", "GB"),
-		"2001:db8:1::/48": city("Berlin", "Land Berlin", "Germany", "DE"),
-	} {
+	for cidr, rec := range nets {
 		_, network, err := net.ParseCIDR(cidr)
 		if err != nil {
 			t.Fatal(err)
@@ -90,7 +97,7 @@ func writeTestDB(t *testing.T) string {
 			t.Fatal(err)
 		}
 	}
-	path := filepath.Join(t.TempDir(), "city.mmdb")
+	path := filepath.Join(dir, name)
 	f, err := os.Create(path)
 	if err != nil {
 		t.Fatal(err)
@@ -111,29 +118,8 @@ func flat(city, state, code string) mmdbtype.Map {
 // writeFlatDB writes one file of the DB-IP Lite pair (IPv4 or IPv6 only).
 func writeFlatDB(t *testing.T, dir string, ipVersion int, nets map[string]mmdbtype.Map) string {
 	t.Helper()
-	tree, err := mmdbwriter.New(mmdbwriter.Options{DatabaseType: fmt.Sprintf("city ipv%d", ipVersion), IPVersion: ipVersion, RecordSize: 28, IncludeReservedNetworks: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for cidr, rec := range nets {
-		_, network, err := net.ParseCIDR(cidr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := tree.Insert(network, rec); err != nil {
-			t.Fatal(err)
-		}
-	}
-	path := filepath.Join(dir, fmt.Sprintf("dbip-city-ipv%d.mmdb", ipVersion))
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	if _, err := tree.WriteTo(f); err != nil {
-		t.Fatal(err)
-	}
-	return path
+	return writeDB(t, dir, fmt.Sprintf("dbip-city-ipv%d.mmdb", ipVersion),
+		mmdbwriter.Options{DatabaseType: fmt.Sprintf("city ipv%d", ipVersion), IPVersion: ipVersion, RecordSize: 28, IncludeReservedNetworks: true}, nets)
 }
 
 func TestDBIPLitePair(t *testing.T) {
