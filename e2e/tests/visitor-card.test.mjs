@@ -148,6 +148,7 @@ dashTest(env, 'the Visitors page lists who is on the site, live, and starts a ch
   const row = d.page.locator(`[data-testid="visitor-row"][data-id="${vid}"]`);
   await row.waitFor({ state: 'visible' });
   assert.match(await row.innerText(), /London/);
+  assert.ok((await d.page.locator('[data-testid="visitors"] a[href="https://db-ip.com"]').count()) >= 1, 'DB-IP is credited beside the locations');
   await d.shot('visitors-10-one-visitor', t);
 
   // They open another page: the row follows without a reload.
