@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 
 	"github.com/parley-chat/parley/internal/load"
@@ -53,11 +54,23 @@ func loadCommand(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("parley load "+scenario, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	loadFlags(fs, &cfg)
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the load tool itself (not the server) to this file")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -108,5 +121,6 @@ func loadFlags(fs *flag.FlagSet, c *load.Config) {
 	fs.Float64Var(&c.OpenShare, "open-share", c.OpenShare, "database: share of conversations that are open")
 	fs.Float64Var(&c.UnassignedShare, "unassigned-share", c.UnassignedShare, "database: share of open conversations nobody took")
 	fs.IntVar(&c.Requests, "requests", c.Requests, "database: timed requests per list")
+	fs.StringVar(&c.Only, "only", "", `database: time only these requests, comma-separated: "open, all", "open, unassigned", "open, mine", "open, others", "resolved", "counts", "open, all, deep page"`)
 	fs.BoolVar(&c.Seed, "seed", c.Seed, "database: seed the data (needs the tool's own SQLite server); false: measure what is there")
 }

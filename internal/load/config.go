@@ -73,7 +73,9 @@ type Config struct {
 	OpenShare       float64 `json:"open_share,omitempty"`
 	UnassignedShare float64 `json:"unassigned_share,omitempty"`
 	Requests        int     `json:"requests,omitempty"`
-	Seed            bool    `json:"seed,omitempty"`
+	// Only limits the timed requests to these names, comma-separated.
+	Only string `json:"only,omitempty"`
+	Seed bool   `json:"seed,omitempty"`
 }
 
 // DefaultConfig returns a scenario's small defaults: a quick run that any

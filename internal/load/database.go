@@ -316,6 +316,9 @@ func newBulk(db *sql.DB) *bulk {
 func (b *bulk) begin(ctx context.Context) error {
 	tx, err := b.db.BeginTx(ctx, nil)
 	b.tx = tx
+	// Statements are prepared on the transaction: its connection is the
+	// only one.
+	b.stmts = map[string]*sql.Stmt{}
 	return err
 }
 
@@ -335,7 +338,7 @@ func (b *bulk) insert(ctx context.Context, table string, rows [][]any) error {
 	if st == nil {
 		q := "INSERT INTO " + table + " (" + strings.Join(cols, ",") + ") VALUES " + strings.TrimSuffix(strings.Repeat(one+",", len(rows)), ",")
 		var err error
-		if st, err = b.db.PrepareContext(ctx, q); err != nil {
+		if st, err = b.tx.PrepareContext(ctx, q); err != nil {
 			return err
 		}
 		b.stmts[key] = st
@@ -344,7 +347,7 @@ func (b *bulk) insert(ctx context.Context, table string, rows [][]any) error {
 	for _, r := range rows {
 		args = append(args, r...)
 	}
-	_, err := b.tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+	_, err := st.ExecContext(ctx, args...)
 	return err
 }
 
@@ -404,13 +407,19 @@ func uuid7(ms int64, rnd *rand.Rand) string {
 // time, round-robin.
 func (r *run) measureLists(ctx context.Context, me Agent, rep *DatabaseReport) error {
 	cfg := r.cfg
-	eps := []Endpoint{
+	all := []Endpoint{
 		{Name: "open, all", Path: "/api/v1/conversations?status=open&view=all"},
 		{Name: "open, unassigned", Path: "/api/v1/conversations?status=open&view=unassigned"},
 		{Name: "open, mine", Path: "/api/v1/conversations?status=open&view=mine"},
 		{Name: "open, others", Path: "/api/v1/conversations?status=open&view=others"},
 		{Name: "resolved", Path: "/api/v1/conversations?status=resolved"},
 		{Name: "counts", Path: "/api/v1/conversations/counts"},
+	}
+	var eps []Endpoint
+	for _, ep := range all {
+		if cfg.Only == "" || strings.Contains(","+cfg.Only+",", ","+ep.Name+",") {
+			eps = append(eps, ep)
+		}
 	}
 	// A page deep into the Open list, reached by its cursor (keyset).
 	cursor := ""
@@ -426,7 +435,7 @@ func (r *run) measureLists(ctx context.Context, me Agent, rep *DatabaseReport) e
 		}
 		cursor = page.NextCursor
 	}
-	if cursor != "" {
+	if cursor != "" && (cfg.Only == "" || strings.Contains(","+cfg.Only+",", ",open, all, deep page,")) {
 		eps = append(eps, Endpoint{Name: "open, all, deep page", Path: "/api/v1/conversations?status=open&view=all&cursor=" + url.QueryEscape(cursor)})
 	}
 	var counts struct {

@@ -45,6 +45,10 @@ type ServerReport struct {
 	// CPUCores is the mean CPU use during the measured phase (run, hold,
 	// reconnect), in cores.
 	CPUCores float64 `json:"cpu_cores,omitempty"`
+	// ToolCPUCores is the load tool's own CPU use meanwhile.
+	ToolCPUCores float64 `json:"tool_cpu_cores,omitempty"`
+	// OtherCPUCores is what the rest of the machine used meanwhile.
+	OtherCPUCores float64 `json:"other_cpu_cores,omitempty"`
 	// Idle: memory per open socket above the server before the sockets.
 	RSSPerSocket  float64 `json:"rss_per_socket_bytes,omitempty"`
 	HeapPerSocket float64 `json:"heap_per_socket_bytes,omitempty"`
@@ -70,20 +74,25 @@ type Mark struct {
 
 // Tick is one second of the run.
 type Tick struct {
-	T       float64 `json:"t"`
-	Phase   string  `json:"phase"`
-	Open    int64   `json:"open"`
-	Sent    int64   `json:"sent"`  // in this second
-	Acked   int64   `json:"acked"` // in this second
-	Errors  int64   `json:"errors"`
-	AckP50  float64 `json:"ack_p50_ms,omitempty"`
-	AckP99  float64 `json:"ack_p99_ms,omitempty"`
-	AgP50   float64 `json:"agent_p50_ms,omitempty"`
-	AgP99   float64 `json:"agent_p99_ms,omitempty"`
-	Other   float64 `json:"other_p99_ms,omitempty"` // reconnect → resumed, or connect
-	RSS     int64   `json:"rss_bytes,omitempty"`
-	CPU     float64 `json:"cpu_cores,omitempty"`
-	Connect int64   `json:"connects"`
+	T      float64 `json:"t"`
+	Phase  string  `json:"phase"`
+	Open   int64   `json:"open"`
+	Sent   int64   `json:"sent"`  // in this second
+	Acked  int64   `json:"acked"` // in this second
+	Errors int64   `json:"errors"`
+	AckP50 float64 `json:"ack_p50_ms,omitempty"`
+	AckP99 float64 `json:"ack_p99_ms,omitempty"`
+	AgP50  float64 `json:"agent_p50_ms,omitempty"`
+	AgP99  float64 `json:"agent_p99_ms,omitempty"`
+	Other  float64 `json:"other_p99_ms,omitempty"` // reconnect → resumed, or connect
+	RSS    int64   `json:"rss_bytes,omitempty"`
+	CPU    float64 `json:"cpu_cores,omitempty"`
+	// ClientCPU is the load tool's own process (not its workers).
+	ClientCPU float64 `json:"tool_cpu_cores,omitempty"`
+	// OtherCPU is every other process of the machine: others' work on a
+	// shared machine competes with the run.
+	OtherCPU float64 `json:"other_cpu_cores,omitempty"`
+	Connect  int64   `json:"connects"`
 }
 
 func newTick(t float64, phase string, prev, cur Snapshot) Tick {
@@ -203,11 +212,13 @@ func (r *Report) evaluate(ticks []Tick) {
 			if dt := held.T - start.T; dt > 0 {
 				r.Server.CPUCores = (held.CPUSeconds - start.CPUSeconds) / dt
 			}
+			r.Server.ToolCPUCores, r.Server.OtherCPUCores = meanToolCPU(ticks, "hold")
 			r.target("server RSS per idle socket", "≤ 16 KiB", r.Server.RSSPerSocket/1024, "KiB", r.Server.RSSPerSocket <= 16*1024)
 			r.target("server CPU while idle", "≤ 0.1 core", r.Server.CPUCores, "cores", r.Server.CPUCores <= 0.1)
 		}
 	case "chat":
 		r.Server.CPUCores = meanCPU(ticks, "run")
+		r.Server.ToolCPUCores, r.Server.OtherCPUCores = meanToolCPU(ticks, "run")
 		secs := cfg.Duration.Seconds()
 		r.Rates["asked"] = cfg.Rate
 		r.Rates["sent"] = float64(c["sent"]) / secs
@@ -226,6 +237,7 @@ func (r *Report) evaluate(ticks []Tick) {
 		r.target("messages sent per second", fmt.Sprintf("%.0f asked", cfg.Rate), r.Rates["sent"], "/s", r.Rates["sent"] >= 0.98*cfg.Rate)
 	case "storm":
 		r.Server.CPUCores = meanCPU(ticks, "reconnect")
+		r.Server.ToolCPUCores, r.Server.OtherCPUCores = meanToolCPU(ticks, "reconnect")
 		reconnected := c["reconnects"] - c["connect_errors"]
 		r.check("every visitor reconnected", c["reconnects"] == visitors && c["connect_errors"] == 0, "%d of %d", reconnected, visitors)
 		r.check("every visitor resumed with nothing missing", c["resumed"] == visitors && c["away_missing"] == 0 && c["replayed_old"] == 0,
@@ -254,6 +266,23 @@ func meanCPU(ticks []Tick, phase string) float64 {
 		return 0
 	}
 	return sum / float64(n)
+}
+
+// meanToolCPU is the mean CPU use of the tool and of the machine's other
+// processes during a phase.
+func meanToolCPU(ticks []Tick, phase string) (tool, others float64) {
+	n := 0
+	for _, t := range ticks {
+		if t.Phase == phase {
+			tool += t.ClientCPU
+			others += t.OtherCPU
+			n++
+		}
+	}
+	if n == 0 {
+		return 0, 0
+	}
+	return tool / float64(n), others / float64(n)
 }
 
 func ms(d time.Duration) float64 {
@@ -302,7 +331,14 @@ func (r *Report) printTable(w io.Writer) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	if len(r.Latency) > 0 {
 		fmt.Fprintln(tw, "\nlatency (ms)\tcount\tp50\tp95\tp99\tmax\t")
-		for _, name := range latencyOrder(r.Latency) {
+		names := latencyOrder(r.Latency)
+		if r.Database != nil && len(r.Database.Endpoints) > 0 {
+			names = names[:0]
+			for _, e := range r.Database.Endpoints {
+				names = append(names, e.Name)
+			}
+		}
+		for _, name := range names {
 			s := r.Latency[name]
 			fmt.Fprintf(tw, "%s\t%d\t%.2f\t%.2f\t%.2f\t%.2f\t\n", strings.ReplaceAll(name, "_", " "), s.Count, s.P50, s.P95, s.P99, s.Max)
 		}
@@ -323,8 +359,11 @@ func (r *Report) printTable(w io.Writer) {
 	}
 	s := r.Server
 	fmt.Fprintf(w, "server: RSS at start %s, peak %s", fmtBytes(s.RSSStart), fmtBytes(s.RSSPeak))
-	if s.CPUCores > 0 {
-		fmt.Fprintf(w, ", CPU %.2f cores while measured", s.CPUCores)
+	if s.CPUCores > 0 || s.ToolCPUCores > 0 {
+		fmt.Fprintf(w, ", CPU %.3f cores while measured", s.CPUCores)
+	}
+	if s.ToolCPUCores > 0 {
+		fmt.Fprintf(w, " (the tool: %.2f, other processes: %.2f)", s.ToolCPUCores, s.OtherCPUCores)
 	}
 	if s.RSSPerSocket != 0 {
 		fmt.Fprintf(w, ", %.1f KiB RSS (%.1f KiB Go heap) per socket", s.RSSPerSocket/1024, s.HeapPerSocket/1024)
@@ -353,6 +392,7 @@ func (r *Report) printTable(w io.Writer) {
 	for _, e := range r.Errors {
 		fmt.Fprintf(w, "error: %s\n", e)
 	}
+	fmt.Fprintf(w, "machine load average: %s at the start, %s at the end\n", r.Machine.LoadStart, r.Machine.LoadEnd)
 	fmt.Fprintf(w, "\nresult: %s (%.1f s)\n", map[bool]string{true: "PASS", false: "FAIL"}[r.OK], r.Seconds)
 }
 

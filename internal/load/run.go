@@ -8,6 +8,7 @@ import (
 	"os"
 	"runtime"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -66,6 +67,7 @@ func Run(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
 		err = r.clients(ctx)
 	}
 	r.rep.finish(time.Now())
+	r.rep.Machine.LoadEnd = loadavg()
 	if err != nil {
 		r.rep.Errors = append(r.rep.Errors, err.Error())
 		r.rep.OK = false
@@ -325,11 +327,15 @@ func (m *monitor) loop(ctx context.Context) {
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
 	var prev Snapshot
-	var prevCPU float64
+	var prevCPU, prevSelf float64
 	prevAt := time.Now()
 	if s, err := sampleServer(ctx, m.r.srv, m.r.api, false); err == nil {
 		prevCPU = s.CPUSeconds
 	}
+	if s, err := readProc(os.Getpid()); err == nil {
+		prevSelf = s.CPUSeconds
+	}
+	prevBusy := machineBusy()
 	for {
 		select {
 		case <-ctx.Done():
@@ -340,12 +346,21 @@ func (m *monitor) loop(ctx context.Context) {
 			m.mu.Lock()
 			tick := newTick(now.Sub(m.r.started).Seconds(), m.ph, prev, cur)
 			tick.RSS = srv.RSS
-			if dt := now.Sub(prevAt).Seconds(); dt > 0 && srv.CPUSeconds > 0 {
-				tick.CPU = (srv.CPUSeconds - prevCPU) / dt
+			self, _ := readProc(os.Getpid())
+			if dt := now.Sub(prevAt).Seconds(); dt > 0 {
+				if srv.CPUSeconds > 0 {
+					tick.CPU = (srv.CPUSeconds - prevCPU) / dt
+				}
+				tick.ClientCPU = (self.CPUSeconds - prevSelf) / dt
+				busy := machineBusy()
+				if busy > 0 && prevBusy > 0 {
+					tick.OtherCPU = max(0, (busy-prevBusy)/dt-tick.CPU-tick.ClientCPU)
+				}
+				prevBusy = busy
 			}
 			m.ticks = append(m.ticks, tick)
 			m.mu.Unlock()
-			prev, prevCPU, prevAt = cur, srv.CPUSeconds, now
+			prev, prevCPU, prevSelf, prevAt = cur, srv.CPUSeconds, self.CPUSeconds, now
 			if !m.r.cfg.Quiet {
 				m.print(tick, cur)
 			}
@@ -355,10 +370,10 @@ func (m *monitor) loop(ctx context.Context) {
 
 func (m *monitor) print(t Tick, cur Snapshot) {
 	c := cur.Counters
-	line := fmt.Sprintf("%4.0fs %-10s open %6d  sent %8d  acked %8d  to agents %8d  errors %d  p99 ack %s  agent %s  server %s %.2f cores",
+	line := fmt.Sprintf("%4.0fs %-10s open %6d  sent %8d  acked %8d  to agents %8d  errors %d  p99 ack %s  agent %s  server %s %.2f cores  tool %.2f  others %.2f",
 		t.T, t.Phase, c["open"], c["sent"], c["acked"], c["delivered"], cur.errorTotal(),
 		fmtMS(cur.Hists[histNames[hAck]].Quantile(0.99)), fmtMS(cur.Hists[histNames[hAgent]].Quantile(0.99)),
-		fmtBytes(t.RSS), t.CPU)
+		fmtBytes(t.RSS), t.CPU, t.ClientCPU, t.OtherCPU)
 	if isTerminal(m.r.stderr) {
 		fmt.Fprintf(m.r.stderr, "\r\033[K%s", line)
 	} else {
@@ -383,10 +398,48 @@ type Machine struct {
 	Go        string `json:"go"`
 	OS        string `json:"os"`
 	OpenFiles int    `json:"open_files_limit"`
+	// LoadStart and LoadEnd are /proc/loadavg (1, 5, 15 minutes): the
+	// machine may be shared, and a busy one explains slow runs.
+	LoadStart string `json:"loadavg_start,omitempty"`
+	LoadEnd   string `json:"loadavg_end,omitempty"`
+}
+
+// machineBusy is the CPU time (s) all processes of the machine used since
+// boot, from /proc/stat; 0 when unknown.
+func machineBusy() float64 {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	f := strings.Fields(line)
+	if len(f) < 8 || f[0] != "cpu" {
+		return 0
+	}
+	var busy float64
+	for i, v := range f[1:8] {
+		n, _ := strconv.ParseFloat(v, 64)
+		if i != 3 && i != 4 { // idle, iowait
+			busy += n
+		}
+	}
+	return busy / clockTicks
+}
+
+func loadavg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return ""
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return ""
+	}
+	return strings.Join(f[:3], " ")
 }
 
 func machine(nofile int) Machine {
-	m := Machine{CPUs: runtime.NumCPU(), Go: runtime.Version(), OS: runtime.GOOS + "/" + runtime.GOARCH, OpenFiles: nofile}
+	m := Machine{CPUs: runtime.NumCPU(), Go: runtime.Version(), OS: runtime.GOOS + "/" + runtime.GOARCH, OpenFiles: nofile, LoadStart: loadavg()}
 	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
 		for _, line := range strings.Split(string(b), "\n") {
 			if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
