@@ -23,6 +23,7 @@ import (
 	"github.com/parley-chat/parley/internal/geo"
 	"github.com/parley-chat/parley/internal/httpapi"
 	"github.com/parley-chat/parley/internal/server"
+	"github.com/parley-chat/parley/internal/stream"
 )
 
 const usage = `Parley — live chat and customer conversations.
@@ -128,7 +129,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	baseCtx, cancelBase := context.WithCancel(context.Background())
 	defer cancelBase()
 	httpSrv := &http.Server{
-		BaseContext:       func(net.Listener) context.Context { return baseCtx },
+		BaseContext:       func(net.Listener) context.Context { return stream.WithLifetime(baseCtx) },
 		Handler:           srv.Handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -23,6 +24,7 @@ import (
 	"github.com/parley-chat/parley/internal/clientip"
 	"github.com/parley-chat/parley/internal/geo"
 	"github.com/parley-chat/parley/internal/server"
+	"github.com/parley-chat/parley/internal/stream"
 	"github.com/parley-chat/parley/internal/testdb"
 )
 
@@ -72,8 +74,15 @@ func New(t testing.TB, opts ...Options) *Env {
 	}
 	srv := server.New(server.Opts{DB: db, VisitorMessagesPerMinute: o.VisitorMessagesPerMinute, VisitorBurst: o.VisitorBurst, StreamRecheck: o.StreamRecheck, WidgetFiles: o.WidgetFiles, DashboardFiles: o.DashboardFiles,
 		TrustedProxies: proxies, GeoIP: geoDB})
-	hs := httptest.NewServer(srv.Handler)
-	t.Cleanup(hs.Close)
+	hs := httptest.NewUnstartedServer(srv.Handler)
+	// Sockets outlive their handlers (stream.Lifetime): end them with the test.
+	life, end := context.WithCancel(context.Background())
+	hs.Config.BaseContext = func(net.Listener) context.Context { return stream.WithLifetime(life) }
+	hs.Start()
+	t.Cleanup(func() {
+		end()
+		hs.Close()
+	})
 	return &Env{T: t, URL: hs.URL, Server: srv, HTTP: hs}
 }
 

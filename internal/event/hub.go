@@ -5,9 +5,14 @@ import (
 	"sync/atomic"
 )
 
-// subBuffer is how many events a subscriber may fall behind before it is
-// marked lagging and has to catch up from the log.
-const subBuffer = 512
+// How many events a subscriber may fall behind before it is marked lagging
+// and has to catch up from the log. An agent follows the whole account; a
+// visitor sees a few events a minute and may hold its socket idle for
+// hours, so its buffer is small (8 bytes an entry, for every open chat box).
+const (
+	agentBuffer   = 512
+	visitorBuffer = 16
+)
 
 // Sub is one stream's subscription. Events arrive on C in publish order. If
 // the consumer falls behind, events are dropped and Lagged is signalled: the
@@ -52,7 +57,11 @@ func (h *Hub) SubscribeAgent(accountID string) *Sub { return h.add(accountID, ""
 func (h *Hub) SubscribeVisitor(accountID, visitorID string) *Sub { return h.add(accountID, visitorID) }
 
 func (h *Hub) add(accountID, visitorID string) *Sub {
-	s := &Sub{C: make(chan *Event, subBuffer), Lagged: make(chan struct{}, 1), accountID: accountID, visitorID: visitorID, hub: h}
+	size := agentBuffer
+	if visitorID != "" {
+		size = visitorBuffer
+	}
+	s := &Sub{C: make(chan *Event, size), Lagged: make(chan struct{}, 1), accountID: accountID, visitorID: visitorID, hub: h}
 	h.mu.Lock()
 	a := h.accounts[accountID]
 	if a == nil {

@@ -219,7 +219,9 @@ func TestOnlineVisitorsAndStartingAChat(t *testing.T) {
 	if err := apitest.Write(vws, map[string]string{"type": "page.view", "url": "https://shop.example/cart", "title": "Cart"}); err != nil {
 		t.Fatal(err)
 	}
-	o = online(func(o map[string]any) bool { return str(o["page"].(map[string]any), "url") == "https://shop.example/cart" })
+	o = online(func(o map[string]any) bool {
+		return str(o["page"].(map[string]any), "url") == "https://shop.example/cart"
+	})
 	if o["pages"] != float64(2) {
 		t.Errorf("pages after a page view = %v, want 2", o["pages"])
 	}

@@ -63,24 +63,31 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request) {
 	// Subscribe and fix the starting point before the upgrade completes:
 	// whatever commits once the client sees its socket open is delivered.
 	f := event.Follow(s.Log, s.Hub, a.AccountID, "")
-	defer f.Close()
 	begin := f.Begin(r.Context(), after)
 	if begin != nil && !errors.Is(begin, event.ErrReset) {
+		f.Close()
 		respond.Error(w, r, s.log, begin)
 		return
 	}
-	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{InsecureSkipVerify: true}) // Origin checked above
+	ws, err := stream.Accept(w, r, &websocket.AcceptOptions{InsecureSkipVerify: true}) // Origin checked above
 	if err != nil {
+		f.Close()
 		return
 	}
+	// Served on a goroutine of its own until the socket closes or the
+	// server shuts down (stream.Lifetime); this handler returns.
+	go s.serveAgent(stream.Lifetime(r), ws, f, a, token, begin)
+}
+
+// serveAgent runs an accepted agent socket until it closes.
+func (s *Server) serveAgent(ctx context.Context, ws *websocket.Conn, f *event.Follower, a agent.Agent, token string, begin error) {
+	defer f.Close()
 	if s.Metrics != nil {
 		g := s.Metrics.Sockets.WithLabelValues("agent")
 		g.Inc()
 		defer g.Dec()
 	}
-	// r.Context() lives as long as this handler; it ends early only when
-	// the server shuts down (its base context), which closes the socket.
-	if err := stream.Serve(r.Context(), ws, f, stream.Options{
+	if err := stream.Serve(ctx, ws, f, stream.Options{
 		Begin:  begin,
 		Handle: s.agentFrame(a),
 		Authorized: func(ctx context.Context) bool {

@@ -21,21 +21,34 @@ const (
 	pingEvery    = 30 * time.Second
 	recheckEvery = 15 * time.Second
 	writeTimeout = 10 * time.Second
-	outboxSize   = 64
+	// outboxSize bounds the acks and errors waiting to be written.
+	outboxSize = 8
 )
 
 // Conn is one open stream.
 type Conn struct {
 	ws     *websocket.Conn
 	outbox chan []byte
+	done   <-chan struct{}
 }
 
-// Send queues a frame (an ack, an error) for the client. It drops the
-// frame if the client is not reading at all, which then times out.
+// Send queues a frame (an ack, an error) for the client. It runs on the
+// reader goroutine, so a full outbox holds back reading the client's next
+// frame — a client that sends faster than it reads is slowed, not answered
+// less; only one that does not read at all (writeTimeout) loses frames,
+// and its connection then times out.
 func (c *Conn) Send(frame []byte) {
 	select {
 	case c.outbox <- frame:
+		return
 	default:
+	}
+	t := time.NewTimer(writeTimeout)
+	defer t.Stop()
+	select {
+	case c.outbox <- frame:
+	case <-t.C:
+	case <-c.done:
 	}
 }
 
@@ -63,7 +76,7 @@ func Serve(ctx context.Context, ws *websocket.Conn, f *event.Follower, o Options
 	ws.SetReadLimit(MaxFrame)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	c := &Conn{ws: ws, outbox: make(chan []byte, outboxSize)}
+	c := &Conn{ws: ws, outbox: make(chan []byte, outboxSize), done: ctx.Done()}
 
 	readErr := make(chan error, 1)
 	go func() {
@@ -105,8 +118,12 @@ func Serve(ctx context.Context, ws *websocket.Conn, f *event.Follower, o Options
 	if o.RecheckEvery <= 0 {
 		o.RecheckEvery = recheckEvery
 	}
-	recheck := time.NewTicker(o.RecheckEvery)
-	defer recheck.Stop()
+	var recheckC <-chan time.Time // nil: never, for streams without a check
+	if o.Authorized != nil {
+		recheck := time.NewTicker(o.RecheckEvery)
+		defer recheck.Stop()
+		recheckC = recheck.C
+	}
 	for {
 		var err error
 		select {
@@ -116,8 +133,8 @@ func Serve(ctx context.Context, ws *websocket.Conn, f *event.Follower, o Options
 			err = f.Lagged(ctx, write)
 		case frame := <-c.outbox:
 			err = write(frame)
-		case <-recheck.C:
-			if o.Authorized != nil && !o.Authorized(ctx) {
+		case <-recheckC:
+			if !o.Authorized(ctx) {
 				ws.Close(websocket.StatusPolicyViolation, "signed out")
 				return nil
 			}

@@ -337,23 +337,32 @@ func (a *API) stream(w http.ResponseWriter, r *http.Request) {
 	// Subscribe and fix the starting point before the upgrade completes:
 	// whatever commits once the client sees its socket open is delivered.
 	f := event.Follow(a.Log, a.Hub, v.AccountID, v.ID)
-	defer f.Close()
 	begin := f.Begin(r.Context(), after)
 	if begin != nil && !errors.Is(begin, event.ErrReset) {
+		f.Close()
 		respond.Error(w, r, a.log, begin)
 		return
 	}
-	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{InsecureSkipVerify: true})
+	ws, err := stream.Accept(w, r, &websocket.AcceptOptions{InsecureSkipVerify: true})
 	if err != nil {
+		f.Close()
 		return
 	}
+	// The socket is served on a goroutine of its own and this handler
+	// returns: an idle chat box then holds no request, no handler stack.
+	ctx := stream.Lifetime(r)
+	go a.serveVisitor(ctx, ws, f, v, begin)
+}
+
+// serveVisitor runs an accepted visitor socket until it closes.
+func (a *API) serveVisitor(ctx context.Context, ws *websocket.Conn, f *event.Follower, v contact.Visitor, begin error) {
 	if a.Metrics != nil {
 		g := a.Metrics.Sockets.WithLabelValues("visitor")
 		g.Inc()
 		defer g.Dec()
 	}
 	a.announce(v, true)
-	a.arrived(r.Context(), v)
+	a.arrived(ctx, v)
 	defer func() {
 		f.Close()
 		online := a.Hub.VisitorOnline(v.AccountID, v.ID)
@@ -362,7 +371,7 @@ func (a *API) stream(w http.ResponseWriter, r *http.Request) {
 			a.left(v)
 		}
 	}()
-	if err := stream.Serve(r.Context(), ws, f, stream.Options{Begin: begin, Handle: a.frame(v)}); err != nil {
+	if err := stream.Serve(ctx, ws, f, stream.Options{Begin: begin, Handle: a.frame(v)}); err != nil {
 		a.log.Debug("visitor_stream_closed", "visitor_id", v.ID, "err", err)
 	}
 }
