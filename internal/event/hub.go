@@ -24,6 +24,18 @@ type Sub struct {
 	visitorID string // empty for an agent subscription
 	lagging   atomic.Bool
 	hub       *Hub
+	// wake, when set, is called (under the hub's lock, so it must not
+	// block) after an event was queued or a lag signalled: a stream that
+	// keeps no goroutine waiting on C starts one to drain it.
+	wake func()
+}
+
+// OnReady sets the function called whenever C or Lagged has something;
+// it must return at once.
+func (s *Sub) OnReady(wake func()) {
+	s.hub.mu.Lock()
+	s.wake = wake
+	s.hub.mu.Unlock()
 }
 
 // ClearLag re-arms lag detection after the consumer caught up from the log.
@@ -168,6 +180,9 @@ func (s *Sub) send(e *Event) {
 			default:
 			}
 		}
+	}
+	if s.wake != nil {
+		s.wake()
 	}
 }
 

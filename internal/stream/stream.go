@@ -7,6 +7,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
@@ -21,35 +23,28 @@ const (
 	pingEvery    = 30 * time.Second
 	recheckEvery = 15 * time.Second
 	writeTimeout = 10 * time.Second
-	// outboxSize bounds the acks and errors waiting to be written.
-	outboxSize = 8
 )
 
 // Conn is one open stream.
 type Conn struct {
 	ws     *websocket.Conn
-	outbox chan []byte
-	done   <-chan struct{}
+	cancel context.CancelFunc
+	ctx    context.Context
 }
 
-// Send queues a frame (an ack, an error) for the client. It runs on the
-// reader goroutine, so a full outbox holds back reading the client's next
-// frame — a client that sends faster than it reads is slowed, not answered
-// less; only one that does not read at all (writeTimeout) loses frames,
-// and its connection then times out.
+// Send writes a frame (an ack, an error) to the client. It runs on the
+// reader goroutine, so a client that sends faster than it reads is slowed
+// down; one that does not read at all is disconnected after writeTimeout.
 func (c *Conn) Send(frame []byte) {
-	select {
-	case c.outbox <- frame:
-		return
-	default:
+	if err := c.write(frame); err != nil {
+		c.cancel()
 	}
-	t := time.NewTimer(writeTimeout)
-	defer t.Stop()
-	select {
-	case c.outbox <- frame:
-	case <-t.C:
-	case <-c.done:
-	}
+}
+
+func (c *Conn) write(frame []byte) error {
+	ctx, cancel := context.WithTimeout(c.ctx, writeTimeout)
+	defer cancel()
+	return c.ws.Write(ctx, websocket.MessageText, frame)
 }
 
 // Handler handles one client frame; it runs on the connection's reader
@@ -70,92 +65,145 @@ type Options struct {
 	RecheckEvery time.Duration
 }
 
-// Serve runs the connection until the client leaves or ctx ends.
+// Serve runs the connection until the client leaves or ctx ends. The
+// calling goroutine replays what the client missed, then reads the
+// client's frames; that is the only goroutine an idle connection keeps.
+// Events are written by a goroutine started when the subscription has
+// something and gone once it is drained; pings and the authorisation
+// check are timers. So an idle chat box costs one small stack, not three.
 func Serve(ctx context.Context, ws *websocket.Conn, f *event.Follower, o Options) error {
-	handle := o.Handle
 	ws.SetReadLimit(MaxFrame)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	c := &Conn{ws: ws, outbox: make(chan []byte, outboxSize), done: ctx.Done()}
+	c := &Conn{ws: ws, cancel: cancel, ctx: ctx}
 
-	readErr := make(chan error, 1)
-	go func() {
-		defer cancel()
-		for {
-			typ, data, err := ws.Read(ctx)
-			if err != nil {
-				readErr <- err
-				return
-			}
-			if typ != websocket.MessageText {
-				c.Send(ErrorFrame("", "bad_request", "frames must be JSON text"))
-				continue
-			}
-			handle(ctx, c, data)
-		}
-	}()
-
-	write := func(frame []byte) error {
-		wctx, wcancel := context.WithTimeout(ctx, writeTimeout)
-		defer wcancel()
-		return ws.Write(wctx, websocket.MessageText, frame)
-	}
 	err := o.Begin
 	if err == nil {
-		err = f.Replay(ctx, write)
+		err = f.Replay(ctx, c.write)
 	}
 	if err != nil {
 		if errors.Is(err, event.ErrReset) {
-			write(event.ResetFrame)
+			c.write(event.ResetFrame)
 			ws.Close(websocket.StatusNormalClosure, "reset")
 			return nil
 		}
 		ws.Close(websocket.StatusInternalError, "could not replay events")
 		return err
 	}
-	ping := time.NewTicker(pingEvery)
+
+	// Live events: one drain goroutine at a time, while there is work.
+	d := &drainer{f: f, c: c}
+	f.Sub.OnReady(d.kick)
+	d.kick() // anything that arrived during the replay
+
+	var ping *time.Timer
+	ping = time.AfterFunc(pingEvery, func() {
+		pctx, pcancel := context.WithTimeout(ctx, writeTimeout)
+		err := ws.Ping(pctx)
+		pcancel()
+		if err != nil {
+			cancel()
+			return
+		}
+		ping.Reset(pingEvery)
+	})
 	defer ping.Stop()
-	if o.RecheckEvery <= 0 {
-		o.RecheckEvery = recheckEvery
-	}
-	var recheckC <-chan time.Time // nil: never, for streams without a check
 	if o.Authorized != nil {
-		recheck := time.NewTicker(o.RecheckEvery)
+		if o.RecheckEvery <= 0 {
+			o.RecheckEvery = recheckEvery
+		}
+		var recheck *time.Timer
+		recheck = time.AfterFunc(o.RecheckEvery, func() {
+			if !o.Authorized(ctx) {
+				ws.Close(websocket.StatusPolicyViolation, "signed out")
+				cancel()
+				return
+			}
+			recheck.Reset(o.RecheckEvery)
+		})
 		defer recheck.Stop()
-		recheckC = recheck.C
 	}
+
+	var readErr error
+	for {
+		typ, data, err := ws.Read(ctx)
+		if err != nil {
+			readErr = err
+			break
+		}
+		if typ != websocket.MessageText {
+			c.Send(ErrorFrame("", "bad_request", "frames must be JSON text"))
+			continue
+		}
+		o.Handle(ctx, c, data)
+	}
+	cancel()
+	f.Sub.OnReady(nil)
+	d.wait()
+	if d.err != nil {
+		ws.Close(websocket.StatusGoingAway, "")
+		return d.err
+	}
+	var ce websocket.CloseError
+	if errors.As(readErr, &ce) || errors.Is(readErr, context.Canceled) {
+		ws.Close(websocket.StatusGoingAway, "")
+		return nil
+	}
+	return readErr
+}
+
+// drainer writes a connection's live events from a goroutine that exists
+// only while there are events to write.
+type drainer struct {
+	f       *event.Follower
+	c       *Conn
+	running atomic.Bool
+	wg      sync.WaitGroup
+	err     error // the write error that ended the connection; set before wg.Done
+}
+
+// kick starts the drain goroutine unless it runs; called by the hub.
+func (d *drainer) kick() {
+	if d.running.CompareAndSwap(false, true) {
+		d.wg.Add(1)
+		go d.run()
+	}
+}
+
+func (d *drainer) run() {
+	defer d.wg.Done()
+	ctx, sub := d.c.ctx, d.f.Sub
 	for {
 		var err error
 		select {
-		case e := <-f.Sub.C:
-			err = f.Handle(ctx, e, write)
-		case <-f.Sub.Lagged:
-			err = f.Lagged(ctx, write)
-		case frame := <-c.outbox:
-			err = write(frame)
-		case <-recheckC:
-			if !o.Authorized(ctx) {
-				ws.Close(websocket.StatusPolicyViolation, "signed out")
-				return nil
+		case e := <-sub.C:
+			err = d.f.Handle(ctx, e, d.c.write)
+		case <-sub.Lagged:
+			err = d.f.Lagged(ctx, d.c.write)
+		default:
+			// Drained: stop, unless something arrived between the last
+			// receive and clearing the flag (its kick found us running).
+			d.running.Store(false)
+			if len(sub.C) == 0 && len(sub.Lagged) == 0 || !d.running.CompareAndSwap(false, true) {
+				return
 			}
-		case <-ping.C:
-			pctx, pcancel := context.WithTimeout(ctx, writeTimeout)
-			err = ws.Ping(pctx)
-			pcancel()
-		case <-ctx.Done():
-			err = <-readErr
-			var ce websocket.CloseError
-			if errors.As(err, &ce) || errors.Is(err, context.Canceled) {
-				return nil
-			}
-			return err
+			continue
 		}
 		if err != nil {
-			ws.Close(websocket.StatusGoingAway, "")
-			return err
+			if ctx.Err() == nil {
+				d.err = err
+			}
+			d.c.cancel()
+			d.running.Store(false)
+			return
 		}
 	}
 }
+
+// wait returns once no drain goroutine runs. Call it after OnReady(nil),
+// so no kick can start another; the connection's context has ended, so a
+// running one fails fast.
+func (d *drainer) wait() { d.wg.Wait() }
 
 // ErrorFrame encodes an error frame.
 func ErrorFrame(clientID, code, message string) []byte {
