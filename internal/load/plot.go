@@ -43,6 +43,9 @@ type series struct {
 type panel struct {
 	title  string
 	series []series
+	// gaps: a zero is "no data" (a second without any latency sample),
+	// drawn as a break in the line rather than a drop to zero.
+	gaps bool
 }
 
 const (
@@ -65,21 +68,23 @@ func writeSVG(w io.Writer, r *Report) error {
 			{"send → agent p50", "#d62728", true, func(t Tick) float64 { return t.AgP50 }},
 			{"send → agent p99", "#d62728", false, func(t Tick) float64 { return t.AgP99 }},
 			{otherName(r), "#9467bd", false, func(t Tick) float64 { return t.Other }},
-		}},
+		}, true},
 		{"per second", []series{
 			{"sent", "#2ca02c", false, func(t Tick) float64 { return float64(t.Sent) }},
 			{"acknowledged", "#17becf", true, func(t Tick) float64 { return float64(t.Acked) }},
 			{"sockets opened", "#8c564b", false, func(t Tick) float64 { return float64(t.Connect) }},
-		}},
+		}, false},
 		{"open sockets (client)", []series{
 			{"open", "#7f7f7f", false, func(t Tick) float64 { return float64(t.Open) }},
-		}},
+		}, false},
 		{"server RSS, MiB", []series{
 			{"RSS", "#ff7f0e", false, func(t Tick) float64 { return float64(t.RSS) / (1 << 20) }},
-		}},
-		{"server CPU, cores", []series{
-			{"CPU", "#e377c2", false, func(t Tick) float64 { return t.CPU }},
-		}},
+		}, false},
+		{"CPU, cores", []series{
+			{"server", "#e377c2", false, func(t Tick) float64 { return t.CPU }},
+			{"load tool", "#bcbd22", true, func(t Tick) float64 { return t.ClientCPU }},
+			{"other processes", "#7f7f7f", true, func(t Tick) float64 { return t.OtherCPU }},
+		}, false},
 	}
 	// Keep the series and panels that have data.
 	var keep []panel
@@ -128,28 +133,41 @@ func writeSVG(w io.Writer, r *Report) error {
 			fmt.Fprintf(w, `<line x1="%d" x2="%.0f" y1="%.1f" y2="%.1f" stroke="#eee"/>`, marginLeft, marginLeft+pw, y(v), y(v))
 			fmt.Fprintf(w, `<text x="%d" y="%.1f" text-anchor="end">%s</text>`+"\n", marginLeft-4, y(v)+4, fmtTick(v))
 		}
-		// Phase changes.
-		prev := ""
+		// Phase changes, labelled where there is room.
+		prev, lastLabel := "", math.Inf(-1)
 		for _, t := range r.Timeline {
 			if t.Phase != prev {
-				fmt.Fprintf(w, `<line x1="%.1f" x2="%.1f" y1="%.0f" y2="%.0f" stroke="#bbb" stroke-dasharray="2,3"/>`, x(t.T-1), x(t.T-1), top, top+panelHeight)
-				if i == 0 {
-					fmt.Fprintf(w, `<text x="%.1f" y="%.0f" fill="#888" font-size="9">%s</text>`, x(t.T-1)+2, top+10, esc(t.Phase))
+				px := x(t.T - 1)
+				fmt.Fprintf(w, `<line x1="%.1f" x2="%.1f" y1="%.0f" y2="%.0f" stroke="#bbb" stroke-dasharray="2,3"/>`, px, px, top, top+panelHeight)
+				if i == 0 && px-lastLabel > 45 {
+					fmt.Fprintf(w, `<text x="%.1f" y="%.0f" fill="#888" font-size="9">%s</text>`, px+2, top+10, esc(t.Phase))
+					lastLabel = px
 				}
 				fmt.Fprintln(w)
 				prev = t.Phase
 			}
 		}
 		for si, s := range p.series {
-			var pts []string
-			for _, t := range r.Timeline {
-				pts = append(pts, fmt.Sprintf("%.1f,%.1f", x(t.T), y(s.value(t))))
-			}
 			dash := ""
 			if s.dash {
 				dash = ` stroke-dasharray="5,3"`
 			}
-			fmt.Fprintf(w, `<polyline fill="none" stroke="%s" stroke-width="1.5"%s points="%s"/>`+"\n", s.color, dash, strings.Join(pts, " "))
+			var pts []string
+			flush := func() {
+				if len(pts) > 0 {
+					fmt.Fprintf(w, `<polyline fill="none" stroke="%s" stroke-width="1.5"%s points="%s"/>`+"\n", s.color, dash, strings.Join(pts, " "))
+				}
+				pts = pts[:0]
+			}
+			for _, t := range r.Timeline {
+				v := s.value(t)
+				if p.gaps && v == 0 {
+					flush()
+					continue
+				}
+				pts = append(pts, fmt.Sprintf("%.1f,%.1f", x(t.T), y(v)))
+			}
+			flush()
 			ly := top + 12 + float64(si)*15
 			fmt.Fprintf(w, `<line x1="%.0f" x2="%.0f" y1="%.0f" y2="%.0f" stroke="%s" stroke-width="2"%s/>`, marginLeft+pw+8, marginLeft+pw+28, ly-4, ly-4, s.color, dash)
 			fmt.Fprintf(w, `<text x="%.0f" y="%.0f">%s</text>`+"\n", marginLeft+pw+32, ly, esc(s.name))
