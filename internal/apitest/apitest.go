@@ -345,7 +345,8 @@ func (f Frame) Object(t testing.TB) map[string]any {
 }
 
 // Next reads the next frame within 5 seconds, skipping the ephemeral
-// typing and presence frames, and fails the test when none arrives.
+// typing, presence and visitor.online/offline frames (they arrive whenever
+// a socket comes or goes), and fails the test when none arrives.
 func Next(t testing.TB, ws *websocket.Conn) Frame {
 	t.Helper()
 	for {
@@ -353,7 +354,9 @@ func Next(t testing.TB, ws *websocket.Conn) Frame {
 		if err != nil {
 			t.Fatalf("read frame: %v", err)
 		}
-		if f.Type != "typing" && f.Type != "presence" {
+		switch f.Type {
+		case "typing", "presence", "visitor.online", "visitor.offline":
+		default:
 			return f
 		}
 	}
