@@ -50,8 +50,11 @@ type ServerReport struct {
 	// OtherCPUCores is what the rest of the machine used meanwhile.
 	OtherCPUCores float64 `json:"other_cpu_cores,omitempty"`
 	// Idle: memory per open socket above the server before the sockets.
-	RSSPerSocket  float64 `json:"rss_per_socket_bytes,omitempty"`
-	HeapPerSocket float64 `json:"heap_per_socket_bytes,omitempty"`
+	RSSPerSocket   float64 `json:"rss_per_socket_bytes,omitempty"`
+	HeapPerSocket  float64 `json:"heap_per_socket_bytes,omitempty"`
+	StackPerSocket float64 `json:"stack_per_socket_bytes,omitempty"`
+	// GoroutinesPerSocket counts the server's goroutines per open socket.
+	GoroutinesPerSocket float64 `json:"goroutines_per_socket,omitempty"`
 }
 
 // PhaseTime is how long a phase took.
@@ -67,6 +70,7 @@ type Mark struct {
 	RSS        int64   `json:"rss_bytes"`
 	CPUSeconds float64 `json:"cpu_seconds"`
 	Heap       int64   `json:"heap_inuse_bytes,omitempty"`
+	Stack      int64   `json:"stack_inuse_bytes,omitempty"`
 	Goroutines int64   `json:"goroutines,omitempty"`
 	Sockets    int64   `json:"server_sockets,omitempty"`
 	ClientOpen int64   `json:"client_open"`
@@ -207,7 +211,10 @@ func (r *Report) evaluate(ticks []Tick) {
 			}
 			r.Server.RSSPerSocket = (heldRSS - float64(before.RSS)) / float64(held.ClientOpen)
 			if held.Heap > 0 && before.Heap > 0 {
-				r.Server.HeapPerSocket = float64(held.Heap-before.Heap) / float64(held.ClientOpen)
+				n := float64(held.ClientOpen)
+				r.Server.HeapPerSocket = float64(held.Heap-before.Heap) / n
+				r.Server.StackPerSocket = float64(held.Stack-before.Stack) / n
+				r.Server.GoroutinesPerSocket = float64(held.Goroutines-before.Goroutines) / n
 			}
 			if dt := held.T - start.T; dt > 0 {
 				r.Server.CPUCores = (held.CPUSeconds - start.CPUSeconds) / dt
@@ -366,7 +373,8 @@ func (r *Report) printTable(w io.Writer) {
 		fmt.Fprintf(w, " (the tool: %.2f, other processes: %.2f)", s.ToolCPUCores, s.OtherCPUCores)
 	}
 	if s.RSSPerSocket != 0 {
-		fmt.Fprintf(w, ", %.1f KiB RSS (%.1f KiB Go heap) per socket", s.RSSPerSocket/1024, s.HeapPerSocket/1024)
+		fmt.Fprintf(w, ", per socket %.1f KiB RSS (Go heap %.1f KiB, stacks %.1f KiB, %.1f goroutines)",
+			s.RSSPerSocket/1024, s.HeapPerSocket/1024, s.StackPerSocket/1024, s.GoroutinesPerSocket)
 	}
 	fmt.Fprintln(w)
 	if len(r.Targets) > 0 {

@@ -278,7 +278,7 @@ func (r *run) mark(name string, withMetrics bool) {
 		open = r.merged().Counters[counterNames[cOpen]]
 	}
 	r.rep.Marks = append(r.rep.Marks, Mark{Name: name, T: time.Since(r.started).Seconds(), RSS: s.RSS, CPUSeconds: s.CPUSeconds,
-		Heap: s.Heap, Goroutines: s.Goroutines, Sockets: s.Sockets, ClientOpen: open})
+		Heap: s.Heap, Stack: s.Stack, Goroutines: s.Goroutines, Sockets: s.Sockets, ClientOpen: open})
 }
 
 // monitor samples the server and the clients once a second, prints the

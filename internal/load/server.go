@@ -416,6 +416,7 @@ type serverSample struct {
 	RSS        int64   // bytes
 	CPUSeconds float64 // user + system since start
 	Heap       int64   // Go heap in use, from /metrics (0 when not read)
+	Stack      int64   // goroutine stacks in use, from /metrics
 	Goroutines int64
 	Sockets    int64 // parley_websockets_open, both kinds
 }
@@ -442,6 +443,7 @@ func sampleServer(ctx context.Context, s *server, api *apiClient, withMetrics bo
 		out.RSS, out.CPUSeconds = int64(m["process_resident_memory_bytes"]), m["process_cpu_seconds_total"]
 	}
 	out.Heap, out.Goroutines = int64(m["go_memstats_heap_inuse_bytes"]), int64(m["go_goroutines"])
+	out.Stack = int64(m["go_memstats_stack_inuse_bytes"])
 	out.Sockets = int64(m["parley_websockets_open"])
 	return out, nil
 }
@@ -489,7 +491,7 @@ func scrapeMetrics(ctx context.Context, api *apiClient) (map[string]float64, err
 		return nil, fmt.Errorf("GET /metrics: HTTP %d", res.StatusCode)
 	}
 	return parseMetrics(res.Body, "process_resident_memory_bytes", "process_cpu_seconds_total",
-		"go_memstats_heap_inuse_bytes", "go_goroutines", "parley_websockets_open")
+		"go_memstats_heap_inuse_bytes", "go_memstats_stack_inuse_bytes", "go_goroutines", "parley_websockets_open")
 }
 
 // parseMetrics sums the samples of the named metrics in Prometheus text.
