@@ -76,6 +76,9 @@ type Conversation struct {
 	LastMessage   *Message   `json:"last_message"`
 
 	lastMessageID sql.NullString
+	// counted is the (status, assignee) the conversation_counts table holds
+	// for this conversation; "" status: not counted yet (a new one).
+	counted struct{ status, assignee string }
 }
 
 // ForVisitor returns the conversation as its visitor may see it: the same

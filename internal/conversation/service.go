@@ -307,6 +307,9 @@ func (s *Service) saveConversation(ctx context.Context, tx *database.Tx, c *Conv
 	if err != nil {
 		return fmt.Errorf("update conversation: %w", err)
 	}
+	if err := count(ctx, tx, c); err != nil {
+		return err
+	}
 	visitorID := ""
 	var visitorData any
 	if c.VisitorID != nil {

@@ -41,6 +41,7 @@ func scanConversation(row scanner, withLast bool) (*Conversation, error) {
 	}
 	c.VisitorID = nullPtr(visitor)
 	c.AssigneeID = nullPtr(assignee)
+	c.counted.status, c.counted.assignee = c.Status, assignee.String
 	c.ResolvedBy = nullPtr(resolvedBy)
 	c.CreatedAt, c.UpdatedAt, c.LastMessageAt = fromMicros(created), fromMicros(updated), fromMicros(lastAt)
 	if resolvedAt.Valid {
@@ -214,32 +215,57 @@ type Counts struct {
 
 func (s *Service) counts(ctx context.Context, accountID, agentID string) (Counts, error) {
 	var c Counts
-	rows, err := s.db.Query(ctx, `SELECT assignee_id, count(*) FROM conversations WHERE account_id = ? AND status = ? GROUP BY assignee_id`, accountID, StatusOpen)
+	rows, err := s.db.Query(ctx, `SELECT status, assignee_id, n FROM conversation_counts WHERE account_id = ?`, accountID)
 	if err != nil {
 		return c, err
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var assignee sql.NullString
+		var status, assignee string
 		var n int
-		if err := rows.Scan(&assignee, &n); err != nil {
+		if err := rows.Scan(&status, &assignee, &n); err != nil {
 			return c, err
 		}
+		if status == StatusResolved {
+			c.Resolved += n
+			continue
+		}
 		c.Open.All += n
-		switch {
-		case !assignee.Valid:
+		switch assignee {
+		case "":
 			c.Open.Unassigned += n
-		case assignee.String == agentID:
+		case agentID:
 			c.Open.Mine += n
 		default:
 			c.Open.Others += n
 		}
 	}
-	if err := rows.Err(); err != nil {
-		return c, err
+	return c, rows.Err()
+}
+
+// count moves a conversation between the counters of the list's tabs when
+// its status or assignee changed (or it is new), inside the write that
+// changes it.
+func count(ctx context.Context, tx *database.Tx, c *Conversation) error {
+	assignee := ""
+	if c.AssigneeID != nil {
+		assignee = *c.AssigneeID
 	}
-	err = s.db.QueryRow(ctx, `SELECT count(*) FROM conversations WHERE account_id = ? AND status = ?`, accountID, StatusResolved).Scan(&c.Resolved)
-	return c, err
+	if c.counted.status == c.Status && c.counted.assignee == assignee {
+		return nil
+	}
+	const add = `INSERT INTO conversation_counts (account_id, status, assignee_id, n) VALUES (?, ?, ?, ?)
+		ON CONFLICT (account_id, status, assignee_id) DO UPDATE SET n = conversation_counts.n + excluded.n`
+	if c.counted.status != "" {
+		if _, err := tx.Exec(ctx, add, c.AccountID, c.counted.status, c.counted.assignee, -1); err != nil {
+			return fmt.Errorf("count conversation: %w", err)
+		}
+	}
+	if _, err := tx.Exec(ctx, add, c.AccountID, c.Status, assignee, 1); err != nil {
+		return fmt.Errorf("count conversation: %w", err)
+	}
+	c.counted.status, c.counted.assignee = c.Status, assignee
+	return nil
 }
 
 func (s *Service) messages(ctx context.Context, accountID, conversationID string, afterSeq int64, limit int, withNotes bool) (Page[*Message], error) {

@@ -292,6 +292,15 @@ func seedSQLite(ctx context.Context, path, accountID string, agents []string, cf
 	if _, err := db.ExecContext(ctx, `UPDATE accounts SET last_seq = ? WHERE id = ?`, seq, accountID); err != nil {
 		return counts, err
 	}
+	// The server keeps the list's tab counts as counters; written behind
+	// its back, they are recounted here.
+	for _, q := range []string{`DELETE FROM conversation_counts WHERE account_id = ?`,
+		`INSERT INTO conversation_counts (account_id, status, assignee_id, n)
+			SELECT account_id, status, COALESCE(assignee_id, ''), count(*) FROM conversations WHERE account_id = ? GROUP BY account_id, status, COALESCE(assignee_id, '')`} {
+		if _, err := db.ExecContext(ctx, q, accountID); err != nil {
+			return counts, fmt.Errorf("recount: %w", err)
+		}
+	}
 	for _, ix := range indexes {
 		if _, err := db.ExecContext(ctx, ix[1]); err != nil {
 			return counts, fmt.Errorf("rebuild index %s: %w", ix[0], err)

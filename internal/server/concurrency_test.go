@@ -202,6 +202,56 @@ func TestConcurrentMessagesAreNeverLostOrDoubled(t *testing.T) {
 		t.Errorf("stream B got %d frames before it dropped and %d after; want some in each", len(b1), len(b2))
 	}
 	checkAgentStream(t, "agent stream B (both sessions)", append(b1, b2...), last, all)
+	checkCounts(t, c, acc.OwnerID)
+}
+
+// checkCounts compares the tab counts (kept as counters, changed by every
+// assign, resolve and reopen) with the conversations the lists hold.
+func checkCounts(t *testing.T, c *client, ownerID string) {
+	t.Helper()
+	var want struct{ all, unassigned, mine, others, resolved int }
+	for _, status := range []string{"open", "resolved"} {
+		cursor := ""
+		for {
+			var page struct {
+				Items []struct {
+					AssigneeID *string `json:"assignee_id"`
+				} `json:"items"`
+				NextCursor string `json:"next_cursor"`
+			}
+			if st, err := c.do("GET", "/api/v1/conversations?limit=200&status="+status+"&cursor="+cursor, c.token, nil, &page); err != nil || st != http.StatusOK {
+				t.Fatalf("list %s: %d %v", status, st, err)
+			}
+			for _, it := range page.Items {
+				switch {
+				case status == "resolved":
+					want.resolved++
+				case it.AssigneeID == nil:
+					want.all++
+					want.unassigned++
+				case *it.AssigneeID == ownerID:
+					want.all++
+					want.mine++
+				default:
+					want.all++
+					want.others++
+				}
+			}
+			if cursor = page.NextCursor; cursor == "" {
+				break
+			}
+		}
+	}
+	var got struct {
+		Open struct{ All, Unassigned, Mine, Others int } `json:"open"`
+		Resolved int `json:"resolved"`
+	}
+	if st, err := c.do("GET", "/api/v1/conversations/counts", c.token, nil, &got); err != nil || st != http.StatusOK {
+		t.Fatalf("counts: %d %v", st, err)
+	}
+	if got.Open.All != want.all || got.Open.Unassigned != want.unassigned || got.Open.Mine != want.mine || got.Open.Others != want.others || got.Resolved != want.resolved {
+		t.Errorf("counts = %+v, want what the lists hold: %+v", got, want)
+	}
 }
 
 // sendPlan is what visitor i sends over its socket, in order: 25 new
