@@ -243,8 +243,8 @@ func checkCounts(t *testing.T, c *client, ownerID string) {
 		}
 	}
 	var got struct {
-		Open struct{ All, Unassigned, Mine, Others int } `json:"open"`
-		Resolved int `json:"resolved"`
+		Open     struct{ All, Unassigned, Mine, Others int } `json:"open"`
+		Resolved int                                         `json:"resolved"`
 	}
 	if st, err := c.do("GET", "/api/v1/conversations/counts", c.token, nil, &got); err != nil || st != http.StatusOK {
 		t.Fatalf("counts: %d %v", st, err)
