@@ -189,6 +189,25 @@ func (a *API) session(w http.ResponseWriter, r *http.Request) {
 	respond.JSON(w, http.StatusOK, out)
 }
 
+// store stores a message from the socket's send queue and answers with
+// its ack, or an error frame.
+func (a *API) store(ctx context.Context, c *stream.Conn, v contact.Visitor, p pendingSend) {
+	m, _, err := a.send(ctx, v, p.text, p.clientID)
+	if err != nil {
+		if ctx.Err() != nil {
+			return // the socket is gone; the chat box resends on its next one
+		}
+		_, d := respond.Classify(err)
+		if d.Code == "internal" {
+			a.log.Error("visitor_send_failed", "visitor_id", v.ID, "err", err)
+		}
+		c.Send(stream.ErrorFrame(p.clientID, d.Code, d.Message))
+		return
+	}
+	b, _ := json.Marshal(m)
+	c.Send(stream.AckFrame(p.clientID, b))
+}
+
 // send stores a visitor message under the visitor's rate limit.
 func (a *API) send(ctx context.Context, v contact.Visitor, text, clientID string) (*conversation.Message, bool, error) {
 	if ok, wait := a.limiter.allow(v.ID, time.Now()); !ok {
@@ -382,8 +401,10 @@ func (a *API) announce(v contact.Visitor, online bool) {
 	a.Hub.Publish(&event.Event{AccountID: v.AccountID, AgentFrame: event.Frame("presence", 0, b)})
 }
 
-// frame handles what the chat box sends over its socket.
+// frame handles what the chat box sends over its socket. Messages are
+// stored in order by the socket's send queue, made on its first message.
 func (a *API) frame(v contact.Visitor) stream.Handler {
+	var q *sendQueue
 	return func(ctx context.Context, c *stream.Conn, data []byte) {
 		f, err := parseFrame(data)
 		if err != nil {
@@ -396,17 +417,12 @@ func (a *API) frame(v contact.Visitor) stream.Handler {
 				c.Send(stream.ErrorFrame("", "invalid", "message.send needs a client_id"))
 				return
 			}
-			m, _, err := a.send(ctx, v, f.Text, f.ClientID)
-			if err != nil {
-				_, d := respond.Classify(err)
-				if d.Code == "internal" {
-					a.log.Error("visitor_send_failed", "visitor_id", v.ID, "err", err)
-				}
-				c.Send(stream.ErrorFrame(f.ClientID, d.Code, d.Message))
-				return
+			if q == nil {
+				q = &sendQueue{store: func(p pendingSend) { a.store(ctx, c, v, p) }}
 			}
-			b, _ := json.Marshal(m)
-			c.Send(stream.AckFrame(f.ClientID, b))
+			if !q.push(pendingSend{clientID: f.ClientID, text: f.Text}) {
+				c.Send(stream.ErrorFrame(f.ClientID, "unavailable", "the server is busy storing your earlier messages; send this one again shortly"))
+			}
 		case "typing":
 			conv, err := a.Conversations.VisitorConversation(ctx, v)
 			if err != nil {
