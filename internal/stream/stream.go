@@ -105,7 +105,9 @@ func Serve(ctx context.Context, ws *websocket.Conn, f *event.Follower, o Options
 			cancel()
 			return
 		}
-		ping.Reset(pingEvery)
+		if ctx.Err() == nil { // not re-armed for a socket that is gone
+			ping.Reset(pingEvery)
+		}
 	})
 	defer ping.Stop()
 	if o.Authorized != nil {
@@ -119,7 +121,9 @@ func Serve(ctx context.Context, ws *websocket.Conn, f *event.Follower, o Options
 				cancel()
 				return
 			}
-			recheck.Reset(o.RecheckEvery)
+			if ctx.Err() == nil {
+				recheck.Reset(o.RecheckEvery)
+			}
 		})
 		defer recheck.Stop()
 	}
