@@ -80,11 +80,7 @@ func (s *Server) startConversation(w http.ResponseWriter, r *http.Request) {
 		respond.Error(w, r, s.log, err)
 		return
 	}
-	status := http.StatusOK
-	if created {
-		status = http.StatusCreated
-	}
-	respond.JSON(w, status, c)
+	respond.Stored(w, created, c)
 }
 
 func (s *Server) listAPIKeys(w http.ResponseWriter, r *http.Request) {

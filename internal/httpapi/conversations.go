@@ -92,11 +92,7 @@ func (s *Server) postMessage(w http.ResponseWriter, r *http.Request) {
 		respond.Error(w, r, s.log, err)
 		return
 	}
-	status := http.StatusOK
-	if created {
-		status = http.StatusCreated
-	}
-	respond.JSON(w, status, m)
+	respond.Stored(w, created, m)
 }
 
 func (s *Server) assign(w http.ResponseWriter, r *http.Request) {

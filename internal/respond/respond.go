@@ -41,6 +41,16 @@ type ErrorDetail struct {
 	Field   string `json:"field,omitempty"`
 }
 
+// Stored answers an idempotent create: 201 when created is true, else 200
+// with what an earlier identical request stored.
+func Stored(w http.ResponseWriter, created bool, v any) {
+	status := http.StatusOK
+	if created {
+		status = http.StatusCreated
+	}
+	JSON(w, status, v)
+}
+
 // Classify maps an error to its HTTP status and public code and message.
 // Errors that are not refusals are internal: their text is not shown.
 func Classify(err error) (int, ErrorDetail) {

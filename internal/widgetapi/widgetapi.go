@@ -230,11 +230,7 @@ func (a *API) postMessage(w http.ResponseWriter, r *http.Request) {
 		respond.Error(w, r, a.log, err)
 		return
 	}
-	status := http.StatusOK
-	if created {
-		status = http.StatusCreated
-	}
-	respond.JSON(w, status, m)
+	respond.Stored(w, created, m)
 }
 
 func (a *API) listMessages(w http.ResponseWriter, r *http.Request) {
