@@ -48,6 +48,8 @@ type DB struct {
 	read    *sql.DB
 	write   *sql.DB
 	writer  *writer
+	ckpt    *checkpointer // SQLite only
+	walPath string        // SQLite: the log the writer syncs
 	log     *slog.Logger
 	rebinds sync.Map // query string -> dialect-specific query
 	// SQLite re-parses every unprepared statement, which costs more than
@@ -88,7 +90,14 @@ func Open(ctx context.Context, opts Opts) (*DB, error) {
 		// WAL lets readers run beside the single writer; synchronous=FULL
 		// makes every commit durable, which group commit keeps affordable.
 		params := "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(ON)&_pragma=temp_store(MEMORY)&_pragma=cache_size(-32768)"
-		db.write, err = sql.Open("sqlite", "file:"+path+params+"&_txlock=immediate")
+		// The writer's own commits do not wait for the disk: it syncs the
+		// log itself beside the next batch, and a write is answered (and
+		// its events published) only once the log holding it is synced —
+		// as durable as synchronous=FULL, without the writer idling through
+		// every fsync (see syncer). It never checkpoints inside a commit
+		// either (see checkpoint.go).
+		writeParams := strings.Replace(params, "synchronous(FULL)", "synchronous(NORMAL)", 1)
+		db.write, err = sql.Open("sqlite", "file:"+path+writeParams+"&_pragma=wal_autocheckpoint(0)&_txlock=immediate")
 		if err != nil {
 			return nil, fmt.Errorf("open sqlite: %w", err)
 		}
@@ -107,6 +116,18 @@ func Open(ctx context.Context, opts Opts) (*DB, error) {
 		db.read.SetMaxIdleConns(8)
 		db.read.SetConnMaxIdleTime(0)
 		db.read.SetConnMaxLifetime(0)
+		ckpt, err := sql.Open("sqlite", "file:"+path+params)
+		if err != nil {
+			return nil, fmt.Errorf("open sqlite: %w", err)
+		}
+		ckpt.SetMaxOpenConns(1)
+		restart, err := sql.Open("sqlite", "file:"+path+strings.Replace(params, "busy_timeout(10000)", fmt.Sprintf("busy_timeout(%d)", restartWait.Milliseconds()), 1))
+		if err != nil {
+			ckpt.Close()
+			return nil, fmt.Errorf("open sqlite: %w", err)
+		}
+		restart.SetMaxOpenConns(1)
+		db.ckpt = newCheckpointer(ckpt, restart)
 	default:
 		return nil, fmt.Errorf("database url %q: only postgres:// URLs are supported (leave it empty for SQLite)", redact(opts.URL))
 	}
@@ -118,7 +139,14 @@ func Open(ctx context.Context, opts Opts) (*DB, error) {
 		db.Close()
 		return nil, err
 	}
-	db.writer = newWriter(db, opts.MaxBatch)
+	if db.dialect == SQLite {
+		db.walPath = filepath.Join(opts.DataDir, "parley.db-wal")
+		if err := syncFile(db.walPath); err != nil { // the migrations' commits
+			db.Close()
+			return nil, fmt.Errorf("sync the database log: %w", err)
+		}
+	}
+	db.writer = newWriter(db, opts.MaxBatch, db.walPath)
 	return db, nil
 }
 
@@ -139,6 +167,9 @@ func (db *DB) Dialect() Dialect { return db.dialect }
 func (db *DB) Close() error {
 	if db.writer != nil {
 		db.writer.close()
+	}
+	if db.ckpt != nil {
+		db.ckpt.close()
 	}
 	var err error
 	if db.read != nil {

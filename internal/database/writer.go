@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"time"
 )
 
 // Tx is one write inside a shared transaction. Statements use ? placeholders.
@@ -106,6 +108,8 @@ type writeReq struct {
 // write, so a bad write never fails its neighbours.
 type writer struct {
 	db       *DB
+	stats    writerStats
+	sync     *syncer // SQLite: syncs the log after the commits
 	reqs     chan *writeReq
 	maxBatch int
 	stop     chan struct{}
@@ -113,13 +117,16 @@ type writer struct {
 	once     sync.Once
 }
 
-func newWriter(db *DB, maxBatch int) *writer {
+func newWriter(db *DB, maxBatch int, walPath string) *writer {
 	w := &writer{
 		db:       db,
 		reqs:     make(chan *writeReq, 4096),
 		maxBatch: maxBatch,
 		stop:     make(chan struct{}),
 		stopped:  make(chan struct{}),
+	}
+	if walPath != "" {
+		w.sync = &syncer{path: walPath, in: make(chan answer, 256), done: make(chan struct{}), stats: &w.stats, log: db.log}
 	}
 	go w.run()
 	return w
@@ -164,11 +171,41 @@ func (w *writer) close() {
 	<-w.stopped
 }
 
+// writerStats counts the writer's work for /metrics.
+type writerStats struct {
+	batches, writes, syncs atomic.Int64
+	busy, commit, synced   atomic.Int64 // nanoseconds
+}
+
+// WriterStats is what the group-commit writer has done since Open.
+type WriterStats struct {
+	// Batches is the number of transactions, Writes the writes in them.
+	Batches, Writes int64
+	// Busy is the time spent running batches (not waiting for writes),
+	// Commit the part of it spent committing.
+	Busy, Commit time.Duration
+	// Syncs counts the syncs of SQLite's log after commits, SyncTime the
+	// time they took (beside the writer, not in Busy).
+	Syncs    int64
+	SyncTime time.Duration
+}
+
+// WriterStats reports the writer's work so far.
+func (db *DB) WriterStats() WriterStats {
+	s := &db.writer.stats
+	return WriterStats{Batches: s.batches.Load(), Writes: s.writes.Load(),
+		Busy: time.Duration(s.busy.Load()), Commit: time.Duration(s.commit.Load()),
+		Syncs: s.syncs.Load(), SyncTime: time.Duration(s.synced.Load())}
+}
+
 func (w *writer) run() {
 	defer close(w.stopped)
-	batch := make([]*writeReq, 0, w.maxBatch)
+	if w.sync != nil {
+		go w.sync.run()
+		defer w.sync.close() // answers everything committed before stopped
+	}
 	for {
-		batch = batch[:0]
+		batch := make([]*writeReq, 0, 16)
 		select {
 		case r := <-w.reqs:
 			batch = append(batch, r)
@@ -185,8 +222,28 @@ func (w *writer) run() {
 				break fill
 			}
 		}
-		w.commit(batch)
+		start := time.Now()
+		if w.db.ckpt != nil {
+			w.db.ckpt.beforeBatch()
+		}
+		w.commit(batch, w.answer)
+		if w.db.ckpt != nil {
+			w.db.ckpt.committed()
+		}
+		w.stats.busy.Add(int64(time.Since(start)))
+		w.stats.batches.Add(1)
+		w.stats.writes.Add(int64(len(batch)))
 	}
+}
+
+// answer hands a batch's outcome to its writers: at once when the commit
+// was durable by itself, else once the log has been synced.
+func (w *writer) answer(a answer) {
+	if w.sync != nil {
+		w.sync.in <- a
+		return
+	}
+	a.deliver(nil)
 }
 
 // drain fails writes still queued at shutdown.
@@ -201,25 +258,49 @@ func (w *writer) drain() {
 	}
 }
 
-// commit runs one batch and answers its writers.
-func (w *writer) commit(batch []*writeReq) {
+// answer is the outcome of one transaction for its writers.
+type answer struct {
+	reqs  []*writeReq
+	errs  []error    // each write's own refusal
+	after [][]func() // each committed write's after-commit work
+	err   error      // the transaction failed: every write gets it
+}
+
+// deliver runs the after-commit work and answers the writers in order.
+// syncErr, when not nil, means the commit may not be durable: the changes
+// are in the database (so their after-commit work runs), but the writers
+// are told they failed, and a client retrying with its idempotency key
+// finds its change already stored.
+func (a answer) deliver(syncErr error) {
+	for i, r := range a.reqs {
+		switch {
+		case a.err != nil:
+			r.done <- a.err
+		case a.errs[i] != nil:
+			r.done <- a.errs[i]
+		default:
+			for _, fn := range a.after[i] {
+				fn()
+			}
+			if syncErr != nil {
+				r.done <- syncErr
+			} else {
+				r.done <- nil
+			}
+		}
+	}
+}
+
+// commit runs one batch and hands its outcome to out.
+func (w *writer) commit(batch []*writeReq, out func(answer)) {
 	errs, after, err := w.try(batch)
 	if err != nil && len(batch) > 1 {
 		for _, r := range batch {
-			w.commit([]*writeReq{r})
+			w.commit([]*writeReq{r}, out)
 		}
 		return
 	}
-	for i, r := range batch {
-		if err != nil {
-			r.done <- err
-			continue
-		}
-		for _, fn := range after[i] {
-			fn()
-		}
-		r.done <- errs[i]
-	}
+	out(answer{reqs: batch, errs: errs, after: after, err: err})
 }
 
 func (w *writer) try(batch []*writeReq) (errs []error, after [][]func(), err error) {
@@ -260,7 +341,10 @@ func (w *writer) try(batch []*writeReq) (errs []error, after [][]func(), err err
 			}
 		}
 	}
-	if err := sqlTx.Commit(); err != nil {
+	start := time.Now()
+	err = sqlTx.Commit()
+	w.stats.commit.Add(int64(time.Since(start)))
+	if err != nil {
 		return nil, nil, fmt.Errorf("commit: %w", err)
 	}
 	return errs, after, nil

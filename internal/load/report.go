@@ -55,6 +55,13 @@ type ServerReport struct {
 	StackPerSocket float64 `json:"stack_per_socket_bytes,omitempty"`
 	// GoroutinesPerSocket counts the server's goroutines per open socket.
 	GoroutinesPerSocket float64 `json:"goroutines_per_socket,omitempty"`
+	// Chat: the database writer while visitors sent (from /metrics):
+	// the share of the time it ran transactions, writes per transaction,
+	// and the mean transaction and commit time.
+	WriterBusy   float64 `json:"writer_busy,omitempty"`
+	WritesPerTx  float64 `json:"writes_per_transaction,omitempty"`
+	TxMillis     float64 `json:"transaction_ms,omitempty"`
+	CommitMillis float64 `json:"commit_ms,omitempty"`
 }
 
 // PhaseTime is how long a phase took.
@@ -74,6 +81,11 @@ type Mark struct {
 	Goroutines int64   `json:"goroutines,omitempty"`
 	Sockets    int64   `json:"server_sockets,omitempty"`
 	ClientOpen int64   `json:"client_open"`
+	// The database writer's counters (see ServerReport.WriterBusy).
+	DBTransactions int64   `json:"db_transactions,omitempty"`
+	DBWrites       int64   `json:"db_writes,omitempty"`
+	DBBusySeconds  float64 `json:"db_busy_seconds,omitempty"`
+	DBCommitSecs   float64 `json:"db_commit_seconds,omitempty"`
 }
 
 // Tick is one second of the run.
@@ -224,6 +236,15 @@ func (r *Report) evaluate(ticks []Tick) {
 			r.target("server CPU while idle", "≤ 0.1 core", r.Server.CPUCores, "cores", r.Server.CPUCores <= 0.1)
 		}
 	case "chat":
+		if a, ok := r.mark("run_start"); ok {
+			if b, ok := r.mark("run_end"); ok && b.T > a.T && b.DBTransactions > a.DBTransactions {
+				tx := float64(b.DBTransactions - a.DBTransactions)
+				r.Server.WriterBusy = (b.DBBusySeconds - a.DBBusySeconds) / (b.T - a.T)
+				r.Server.WritesPerTx = float64(b.DBWrites-a.DBWrites) / tx
+				r.Server.TxMillis = (b.DBBusySeconds - a.DBBusySeconds) / tx * 1000
+				r.Server.CommitMillis = (b.DBCommitSecs - a.DBCommitSecs) / tx * 1000
+			}
+		}
 		r.Server.CPUCores = meanCPU(ticks, "run")
 		r.Server.ToolCPUCores, r.Server.OtherCPUCores = meanToolCPU(ticks, "run")
 		secs := cfg.Duration.Seconds()
@@ -371,6 +392,10 @@ func (r *Report) printTable(w io.Writer) {
 	}
 	if s.ToolCPUCores > 0 {
 		fmt.Fprintf(w, " (the tool: %.2f, other processes: %.2f)", s.ToolCPUCores, s.OtherCPUCores)
+	}
+	if s.WritesPerTx > 0 {
+		fmt.Fprintf(w, "\ndatabase writer: busy %.0f%% of the time, %.1f writes per transaction, %.2f ms per transaction of which %.2f ms commit",
+			s.WriterBusy*100, s.WritesPerTx, s.TxMillis, s.CommitMillis)
 	}
 	if s.RSSPerSocket != 0 {
 		fmt.Fprintf(w, ", per socket %.1f KiB RSS (Go heap %.1f KiB, stacks %.1f KiB, %.1f goroutines)",

@@ -208,6 +208,9 @@ func (r *run) clients(ctx context.Context) error {
 		if ph == "connect" {
 			r.mark("before_sockets", true)
 		}
+		if ph == "run" {
+			r.mark("run_start", true)
+		}
 		r.mon.setPhase(ph)
 		t0 := time.Now()
 		err := r.phase(ctx, ph, arg)
@@ -225,7 +228,7 @@ func (r *run) clients(ctx context.Context) error {
 			sleepUntil(ctx, time.Now().Add(cfg.Hold))
 			r.mark("hold_end", true)
 		case ph == "run":
-			r.mark("run_end", false)
+			r.mark("run_end", true)
 		}
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -278,7 +281,8 @@ func (r *run) mark(name string, withMetrics bool) {
 		open = r.merged().Counters[counterNames[cOpen]]
 	}
 	r.rep.Marks = append(r.rep.Marks, Mark{Name: name, T: time.Since(r.started).Seconds(), RSS: s.RSS, CPUSeconds: s.CPUSeconds,
-		Heap: s.Heap, Stack: s.Stack, Goroutines: s.Goroutines, Sockets: s.Sockets, ClientOpen: open})
+		Heap: s.Heap, Stack: s.Stack, Goroutines: s.Goroutines, Sockets: s.Sockets, ClientOpen: open,
+		DBTransactions: s.DBTransactions, DBWrites: s.DBWrites, DBBusySeconds: s.DBBusySeconds, DBCommitSecs: s.DBCommitSecs})
 }
 
 // monitor samples the server and the clients once a second, prints the

@@ -419,6 +419,9 @@ type serverSample struct {
 	Stack      int64   // goroutine stacks in use, from /metrics
 	Goroutines int64
 	Sockets    int64 // parley_websockets_open, both kinds
+	// The database writer's counters.
+	DBTransactions, DBWrites    int64
+	DBBusySeconds, DBCommitSecs float64
 }
 
 // sampleServer reads the server's RSS and CPU time from /proc when its pid
@@ -445,6 +448,8 @@ func sampleServer(ctx context.Context, s *server, api *apiClient, withMetrics bo
 	out.Heap, out.Goroutines = int64(m["go_memstats_heap_inuse_bytes"]), int64(m["go_goroutines"])
 	out.Stack = int64(m["go_memstats_stack_inuse_bytes"])
 	out.Sockets = int64(m["parley_websockets_open"])
+	out.DBTransactions, out.DBWrites = int64(m["parley_db_transactions_total"]), int64(m["parley_db_writes_total"])
+	out.DBBusySeconds, out.DBCommitSecs = m["parley_db_writer_busy_seconds_total"], m["parley_db_commit_seconds_total"]
 	return out, nil
 }
 
@@ -491,7 +496,8 @@ func scrapeMetrics(ctx context.Context, api *apiClient) (map[string]float64, err
 		return nil, fmt.Errorf("GET /metrics: HTTP %d", res.StatusCode)
 	}
 	return parseMetrics(res.Body, "process_resident_memory_bytes", "process_cpu_seconds_total",
-		"go_memstats_heap_inuse_bytes", "go_memstats_stack_inuse_bytes", "go_goroutines", "parley_websockets_open")
+		"go_memstats_heap_inuse_bytes", "go_memstats_stack_inuse_bytes", "go_goroutines", "parley_websockets_open",
+		"parley_db_transactions_total", "parley_db_writes_total", "parley_db_writer_busy_seconds_total", "parley_db_commit_seconds_total")
 }
 
 // parseMetrics sums the samples of the named metrics in Prometheus text.

@@ -10,6 +10,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/parley-chat/parley/internal/database"
 )
 
 // Metrics holds the collectors of one server.
@@ -22,8 +24,8 @@ type Metrics struct {
 }
 
 // New registers the collectors; storedMessages reports messages stored by
-// this process.
-func New(storedMessages func() int64) *Metrics {
+// this process, writer the database writer's work.
+func New(storedMessages func() int64, writer func() database.WriterStats) *Metrics {
 	m := &Metrics{
 		reg: prometheus.NewRegistry(),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -40,6 +42,24 @@ func New(storedMessages func() int64) *Metrics {
 	m.reg.MustRegister(m.requests, m.latency, m.Sockets,
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "parley_messages_stored_total", Help: "Messages stored by this process."},
 			func() float64 { return float64(storedMessages()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "parley_db_transactions_total",
+			Help: "Write transactions committed (or tried) by the group-commit writer."},
+			func() float64 { return float64(writer().Batches) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "parley_db_writes_total",
+			Help: "Writes run by the group-commit writer; writes over transactions is the mean batch."},
+			func() float64 { return float64(writer().Writes) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "parley_db_writer_busy_seconds_total",
+			Help: "Time the writer spent running transactions; its rate near 1 means the writer is saturated."},
+			func() float64 { return writer().Busy.Seconds() }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "parley_db_commit_seconds_total",
+			Help: "Time the writer spent committing (for SQLite: writing the log; it is synced beside the writer)."},
+			func() float64 { return writer().Commit.Seconds() }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "parley_db_syncs_total",
+			Help: "SQLite: syncs of the log, each making the transactions committed before it durable."},
+			func() float64 { return float64(writer().Syncs) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "parley_db_sync_seconds_total",
+			Help: "SQLite: time spent syncing the log (beside the writer)."},
+			func() float64 { return writer().SyncTime.Seconds() }),
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

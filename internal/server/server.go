@@ -73,7 +73,7 @@ func New(opts Opts) *Server {
 	s.Conversations = conversation.NewService(opts.DB, hub, s.Agents)
 	s.Contacts.Conversations = s.Conversations
 	apiKeys := apikey.NewService(opts.DB)
-	m := metrics.New(s.Conversations.Stored)
+	m := metrics.New(s.Conversations.Stored, opts.DB.WriterStats)
 	widgetFiles, dashboardFiles := opts.WidgetFiles, opts.DashboardFiles
 	if widgetFiles == nil {
 		widgetFiles = web.Widget()

@@ -1,0 +1,12 @@
+package database
+
+// SetRestartFrames lowers the log size at which the writer restarts the
+// SQLite write-ahead log, so a test can cross it with little data.
+func (db *DB) SetRestartFrames(n int64) { db.ckpt.restartAt = n }
+
+// LogFrames is the log's size in pages at the last checkpoint.
+func (db *DB) LogFrames() int64 { return db.ckpt.frames.Load() }
+
+// BreakLogSync points the writer's log sync at a file that does not exist,
+// so every sync fails.
+func (db *DB) BreakLogSync() { db.writer.sync.path += ".missing" }
