@@ -104,6 +104,9 @@ func (s *Service) StartWithVisitor(ctx context.Context, actor agent.Agent, v con
 			msg.ClientID = strPtr(clientID)
 		}
 		if err := s.insertMessage(ctx, tx, c, msg); err != nil {
+			if errors.Is(err, errRepeat) { // another node stored it since the check above
+				return apperr.Conflict("client_id was used for another message at the same moment; retry")
+			}
 			return err
 		}
 		c.LastMessage, c.LastMessageAt, c.UpdatedAt = msg, msg.CreatedAt, msg.CreatedAt

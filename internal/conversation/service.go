@@ -125,6 +125,9 @@ func (s *Service) PostAgentMessage(ctx context.Context, actor agent.Agent, conve
 			msg.ClientID = strPtr(clientID)
 		}
 		if err := s.insertMessage(ctx, tx, c, msg); err != nil {
+			if errors.Is(err, errRepeat) {
+				msg, err = duplicate(ctx, tx, actor.ID, clientID)
+			}
 			return err
 		}
 		created = true
@@ -174,10 +177,6 @@ func (s *Service) PostVisitorMessage(ctx context.Context, v contact.Visitor, tex
 	var msg *Message
 	created := false
 	err = s.db.Write(ctx, func(tx *database.Tx) error {
-		var err error
-		if msg, err = duplicate(ctx, tx, v.ID, clientID); msg != nil || err != nil {
-			return err
-		}
 		c, err := latestChat(ctx, tx, v)
 		if errors.Is(err, apperr.ErrNotFound) {
 			c, err = s.startConversation(ctx, tx, v)
@@ -191,6 +190,9 @@ func (s *Service) PostVisitorMessage(ctx context.Context, v contact.Visitor, tex
 			msg.ClientID = strPtr(clientID)
 		}
 		if err := s.insertMessage(ctx, tx, c, msg); err != nil {
+			if errors.Is(err, errRepeat) {
+				msg, err = duplicate(ctx, tx, v.ID, clientID)
+			}
 			return err
 		}
 		c.LastMessage, c.LastMessageAt, c.UpdatedAt = msg, msg.CreatedAt, msg.CreatedAt
@@ -260,8 +262,15 @@ func (s *Service) startConversation(ctx context.Context, tx *database.Tx, v cont
 	return c, nil
 }
 
-// insertMessage appends the message.created event (notes only for agents)
-// and stores the message under the event's seq.
+// errRepeat means the sender already stored a message under this client_id
+// (insertMessage stored nothing).
+var errRepeat = errors.New("client_id already used by this sender")
+
+// insertMessage stores the message under the next seq and appends its
+// message.created event (notes only for agents). A message whose sender
+// already used its client_id is not stored: errRepeat, and the seq is
+// given back. The unique index is the duplicate check, so a send costs no
+// extra lookup.
 func (s *Service) insertMessage(ctx context.Context, tx *database.Tx, c *Conversation, m *Message) error {
 	visitorID := ""
 	if c.VisitorID != nil {
@@ -271,7 +280,7 @@ func (s *Service) insertMessage(ctx context.Context, tx *database.Tx, c *Convers
 	if m.Kind != KindNote && visitorID != "" {
 		visitorData = event.SameView
 	}
-	seq, err := event.Append(ctx, tx, s.hub, c.AccountID, event.MessageCreated, visitorID, m, visitorData)
+	seq, err := event.Reserve(ctx, tx, c.AccountID)
 	if err != nil {
 		return err
 	}
@@ -281,15 +290,18 @@ func (s *Service) insertMessage(ctx context.Context, tx *database.Tx, c *Convers
 		b, _ := json.Marshal(m.Event)
 		meta = string(b)
 	}
-	_, err = tx.Exec(ctx, `INSERT INTO messages (`+msgColumns+`, account_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	res, err := tx.Exec(ctx, `INSERT INTO messages (`+msgColumns+`, account_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
 		m.ID, m.ConversationID, m.Seq, m.Kind, m.SenderType, m.SenderID, m.SenderName, m.Text, m.ClientID, meta, micros(m.CreatedAt), c.AccountID)
-	if database.IsUniqueViolation(err) {
-		return apperr.Conflict("client_id was used for another message at the same moment; retry")
-	}
 	if err != nil {
 		return fmt.Errorf("insert message: %w", err)
 	}
-	return nil
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("insert message: %w", err)
+	} else if n == 0 {
+		event.Release(tx, c.AccountID, seq)
+		return errRepeat
+	}
+	return event.AppendAt(ctx, tx, s.hub, c.AccountID, seq, event.MessageCreated, visitorID, m, visitorData)
 }
 
 // saveConversation writes c's state and appends conversation.updated.

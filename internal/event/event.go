@@ -5,6 +5,7 @@
 package event
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -62,16 +63,21 @@ var SameView any = sameView{}
 // object as visitorID may see it. The event is published to the hub after
 // the transaction commits.
 func Append(ctx context.Context, tx *database.Tx, hub *Hub, accountID, typ, visitorID string, agentData, visitorData any) (int64, error) {
-	seq, err := nextSeq(ctx, tx, accountID)
+	seq, err := Reserve(ctx, tx, accountID)
 	if err != nil {
 		return 0, err
 	}
+	return seq, AppendAt(ctx, tx, hub, accountID, seq, typ, visitorID, agentData, visitorData)
+}
+
+// AppendAt appends an event under a seq from Reserve; see Append.
+func AppendAt(ctx context.Context, tx *database.Tx, hub *Hub, accountID string, seq int64, typ, visitorID string, agentData, visitorData any) error {
 	if f, ok := agentData.(interface{ SetSeq(int64) }); ok {
 		f.SetSeq(seq)
 	}
 	ad, err := json.Marshal(agentData)
 	if err != nil {
-		return 0, err
+		return err
 	}
 	var vd []byte
 	var vdArg, vidArg any
@@ -80,35 +86,46 @@ func Append(ctx context.Context, tx *database.Tx, hub *Hub, accountID, typ, visi
 	}
 	switch {
 	case visitorData == SameView:
-		vd, vdArg = ad, string(ad) // encoded once for both audiences
+		// Encoded once for both audiences, and stored once: an empty
+		// visitor_data means "the same as data".
+		vd, vdArg = ad, ""
 	case visitorData != nil:
 		if f, ok := visitorData.(interface{ SetSeq(int64) }); ok {
 			f.SetSeq(seq)
 		}
 		if vd, err = json.Marshal(visitorData); err != nil {
-			return 0, err
+			return err
 		}
-		vdArg = string(vd)
+		if bytes.Equal(vd, ad) {
+			vd, vdArg = ad, ""
+		} else {
+			vdArg = string(vd)
+		}
 	}
 	if _, err := tx.Exec(ctx, `INSERT INTO events (account_id, seq, type, data, visitor_id, visitor_data, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 		accountID, seq, typ, string(ad), vidArg, vdArg, time.Now().UnixMicro()); err != nil {
-		return 0, fmt.Errorf("append event: %w", err)
+		return fmt.Errorf("append event: %w", err)
 	}
 	e := &Event{AccountID: accountID, Seq: seq, Type: typ, VisitorID: visitorID, AgentFrame: Frame(typ, seq, ad)}
 	if vd != nil {
-		e.VisitorFrame = Frame(typ, seq, vd)
+		e.VisitorFrame = e.AgentFrame
+		if !bytes.Equal(vd, ad) {
+			e.VisitorFrame = Frame(typ, seq, vd)
+		}
 	}
 	if hub != nil {
 		tx.AfterCommit(func() { hub.Publish(e) })
 	}
-	return seq, nil
+	return nil
 }
 
-// nextSeq hands out the account's next seq. The first event of an account
-// in a transaction locks the account row (an UPDATE), so seqs are handed out
-// in commit order even across processes and nodes; the rest of the batch
-// counts in memory and the new last_seq is written once before commit.
-func nextSeq(ctx context.Context, tx *database.Tx, accountID string) (int64, error) {
+// Reserve hands out the account's next seq for AppendAt. The first event of
+// an account in a transaction reads the account's last seq under the
+// write lock — on PostgreSQL by locking the account row (an UPDATE), so seqs
+// are handed out in commit order across processes and nodes; SQLite's
+// writer already holds the database's only write lock — and the rest of the
+// batch counts in memory; the new last_seq is written once before commit.
+func Reserve(ctx context.Context, tx *database.Tx, accountID string) (int64, error) {
 	tx.MarkDirty()
 	key := "seq:" + accountID
 	if cur, ok := tx.BatchValue(key).(*int64); ok {
@@ -116,7 +133,11 @@ func nextSeq(ctx context.Context, tx *database.Tx, accountID string) (int64, err
 		return *cur, nil
 	}
 	cur := new(int64)
-	if err := tx.QueryRow(ctx, `UPDATE accounts SET last_seq = last_seq WHERE id = ? RETURNING last_seq`, accountID).Scan(cur); err != nil {
+	q := `SELECT last_seq FROM accounts WHERE id = ?`
+	if tx.Dialect() == database.Postgres {
+		q = `UPDATE accounts SET last_seq = last_seq WHERE id = ? RETURNING last_seq`
+	}
+	if err := tx.QueryRow(ctx, q, accountID).Scan(cur); err != nil {
 		return 0, fmt.Errorf("lock account for seq: %w", err)
 	}
 	*cur++
@@ -125,6 +146,14 @@ func nextSeq(ctx context.Context, tx *database.Tx, accountID string) (int64, err
 		return err
 	})
 	return *cur, nil
+}
+
+// Release gives back the seq Reserve just handed out, when nothing was
+// appended under it (the write turned out to be a repeat).
+func Release(tx *database.Tx, accountID string, seq int64) {
+	if cur, ok := tx.BatchValue("seq:" + accountID).(*int64); ok && *cur == seq {
+		*cur--
+	}
 }
 
 // Log reads the event log.
@@ -168,7 +197,9 @@ func (l *Log) AgentEvents(ctx context.Context, accountID string, after int64, li
 
 // VisitorEvents returns up to limit events a visitor may see after seq.
 func (l *Log) VisitorEvents(ctx context.Context, accountID, visitorID string, after int64, limit int) ([]*Event, error) {
-	rows, err := l.db.Query(ctx, `SELECT seq, type, visitor_data FROM events WHERE visitor_id = ? AND seq > ? AND account_id = ? AND visitor_data IS NOT NULL ORDER BY seq LIMIT ?`, visitorID, after, accountID, limit)
+	// An empty visitor_data is the same as data (see AppendAt).
+	rows, err := l.db.Query(ctx, `SELECT seq, type, CASE WHEN visitor_data = '' THEN data ELSE visitor_data END FROM events
+		WHERE visitor_id = ? AND seq > ? AND account_id = ? AND visitor_data IS NOT NULL ORDER BY seq LIMIT ?`, visitorID, after, accountID, limit)
 	if err != nil {
 		return nil, err
 	}
