@@ -80,7 +80,7 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request) {
 }
 
 // serveAgent runs an accepted agent socket until it closes.
-func (s *Server) serveAgent(ctx context.Context, ws *websocket.Conn, f *event.Follower, a agent.Agent, token string, begin error) {
+func (s *Server) serveAgent(ctx context.Context, ws *stream.Socket, f *event.Follower, a agent.Agent, token string, begin error) {
 	defer f.Close()
 	if s.Metrics != nil {
 		g := s.Metrics.Sockets.WithLabelValues("agent")

@@ -18,17 +18,33 @@ import (
 // 7 KiB per connection — a third of what an idle socket costs.
 const bufSize = 512
 
-// Accept upgrades the request to a WebSocket with small buffers.
-func Accept(w http.ResponseWriter, r *http.Request, opts *websocket.AcceptOptions) (*websocket.Conn, error) {
-	return websocket.Accept(smallBuffers{w}, r, opts)
+// Socket is an accepted WebSocket whose writes can be gathered into bursts
+// (see burstWriter).
+type Socket struct {
+	*websocket.Conn
+	out *burstWriter
 }
 
-// smallBuffers hijacks with small buffers in place of net/http's.
-type smallBuffers struct{ http.ResponseWriter }
+// Accept upgrades the request to a WebSocket with small buffers.
+func Accept(w http.ResponseWriter, r *http.Request, opts *websocket.AcceptOptions) (*Socket, error) {
+	sb := &smallBuffers{ResponseWriter: w}
+	ws, err := websocket.Accept(sb, r, opts)
+	if err != nil {
+		return nil, err
+	}
+	return &Socket{Conn: ws, out: sb.out}, nil
+}
 
-func (s smallBuffers) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+// smallBuffers hijacks with small buffers in place of net/http's, writing
+// through a burstWriter.
+type smallBuffers struct {
+	http.ResponseWriter
+	out *burstWriter
+}
 
-func (s smallBuffers) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+func (s *smallBuffers) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+func (s *smallBuffers) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	conn, brw, err := http.NewResponseController(s.ResponseWriter).Hijack()
 	if err != nil {
 		return nil, nil, err
@@ -48,7 +64,8 @@ func (s smallBuffers) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 		conn.Close()
 		return nil, nil, err
 	}
-	return conn, bufio.NewReadWriter(br, bufio.NewWriterSize(conn, bufSize)), nil
+	s.out = &burstWriter{conn: conn}
+	return conn, bufio.NewReadWriter(br, bufio.NewWriterSize(s.out, bufSize)), nil
 }
 
 type lifetimeKey struct{}

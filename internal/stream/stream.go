@@ -28,6 +28,7 @@ const (
 // Conn is one open stream.
 type Conn struct {
 	ws     *websocket.Conn
+	out    *burstWriter
 	cancel context.CancelFunc
 	ctx    context.Context
 }
@@ -71,15 +72,20 @@ type Options struct {
 // Events are written by a goroutine started when the subscription has
 // something and gone once it is drained; pings and the authorisation
 // check are timers. So an idle chat box costs one small stack, not three.
-func Serve(ctx context.Context, ws *websocket.Conn, f *event.Follower, o Options) error {
+func Serve(ctx context.Context, s *Socket, f *event.Follower, o Options) error {
+	ws := s.Conn
 	ws.SetReadLimit(MaxFrame)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	c := &Conn{ws: ws, cancel: cancel, ctx: ctx}
+	c := &Conn{ws: ws, out: s.out, cancel: cancel, ctx: ctx}
 
 	err := o.Begin
 	if err == nil {
+		c.out.hold() // the replay leaves in as few writes as it can
 		err = f.Replay(ctx, c.write)
+		if rerr := c.out.release(); err == nil {
+			err = rerr
+		}
 	}
 	if err != nil {
 		if errors.Is(err, event.ErrReset) {
@@ -176,7 +182,10 @@ func (d *drainer) kick() {
 
 func (d *drainer) run() {
 	defer d.wg.Done()
-	ctx, sub := d.c.ctx, d.f.Sub
+	ctx, sub, out := d.c.ctx, d.f.Sub, d.c.out
+	// The events waiting now are one burst: written into the socket's
+	// buffer and sent together when the subscription is drained.
+	out.hold()
 	for {
 		var err error
 		select {
@@ -185,23 +194,34 @@ func (d *drainer) run() {
 		case <-sub.Lagged:
 			err = d.f.Lagged(ctx, d.c.write)
 		default:
+			if err = out.release(); err != nil {
+				d.fail(err)
+				return
+			}
 			// Drained: stop, unless something arrived between the last
 			// receive and clearing the flag (its kick found us running).
 			d.running.Store(false)
 			if len(sub.C) == 0 && len(sub.Lagged) == 0 || !d.running.CompareAndSwap(false, true) {
 				return
 			}
+			out.hold()
 			continue
 		}
 		if err != nil {
-			if ctx.Err() == nil {
-				d.err = err
-			}
-			d.c.cancel()
-			d.running.Store(false)
+			out.release() // whatever was gathered (a close frame) still goes out
+			d.fail(err)
 			return
 		}
 	}
+}
+
+// fail ends the connection after a write error.
+func (d *drainer) fail(err error) {
+	if d.c.ctx.Err() == nil {
+		d.err = err
+	}
+	d.c.cancel()
+	d.running.Store(false)
 }
 
 // wait returns once no drain goroutine runs. Call it after OnReady(nil),

@@ -370,7 +370,7 @@ func (a *API) stream(w http.ResponseWriter, r *http.Request) {
 }
 
 // serveVisitor runs an accepted visitor socket until it closes.
-func (a *API) serveVisitor(ctx context.Context, ws *websocket.Conn, f *event.Follower, v contact.Visitor, begin error) {
+func (a *API) serveVisitor(ctx context.Context, ws *stream.Socket, f *event.Follower, v contact.Visitor, begin error) {
 	if a.Metrics != nil {
 		g := a.Metrics.Sockets.WithLabelValues("visitor")
 		g.Inc()
