@@ -97,6 +97,12 @@ func Open(ctx context.Context, opts Opts) (*DB, error) {
 		// every fsync (see syncer). It never checkpoints inside a commit
 		// either (see checkpoint.go).
 		writeParams := strings.Replace(params, "synchronous(FULL)", "synchronous(NORMAL)", 1)
+		// The writer's page cache is 8 MiB, the readers' 32: SQLite walks
+		// the cache's hash table at the end of every write transaction
+		// (pcache1TruncateUnsafe), so a large writer cache makes every
+		// commit slower — at 4,000 messages/s over 60 s the writer was
+		// busy 80% of the time with 128 MiB, 72% with 32 and 68% with 8.
+		writeParams = strings.Replace(writeParams, "cache_size(-32768)", "cache_size(-8192)", 1)
 		db.write, err = sql.Open("sqlite", "file:"+path+writeParams+"&_pragma=wal_autocheckpoint(0)&_txlock=immediate")
 		if err != nil {
 			return nil, fmt.Errorf("open sqlite: %w", err)
