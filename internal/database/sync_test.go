@@ -16,17 +16,7 @@ import (
 func TestWritesAreAnsweredAfterTheLogSync(t *testing.T) {
 	dir := t.TempDir()
 	ctx := context.Background()
-	db, err := database.Open(ctx, database.Opts{DataDir: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = db.Write(ctx, func(tx *database.Tx) error {
-		_, err := tx.Exec(ctx, `INSERT INTO accounts (id, name, widget_key, created_at) VALUES ('a1', 'A', 'k1', 0)`)
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := openSQLite(t, dir)
 	before := db.WriterStats()
 
 	var mu sync.Mutex
@@ -80,7 +70,7 @@ func TestWritesAreAnsweredAfterTheLogSync(t *testing.T) {
 	// runs), but its writer is told it may not be on disk.
 	db.BreakLogSync()
 	ran := false
-	err = db.Write(ctx, func(tx *database.Tx) error {
+	err := db.Write(ctx, func(tx *database.Tx) error {
 		_, err := tx.Exec(ctx, `INSERT INTO contacts (id, account_id, created_at, updated_at) VALUES ('late', 'a1', 0, 0)`)
 		tx.AfterCommit(func() { ran = true })
 		return err
@@ -103,4 +93,24 @@ func TestWritesAreAnsweredAfterTheLogSync(t *testing.T) {
 	if err := db.QueryRow(ctx, `SELECT count(*) FROM contacts`).Scan(&count); err != nil || count != n+1 {
 		t.Fatalf("after reopening: %d contacts (%v), want %d", count, err, n+1)
 	}
+}
+
+// openSQLite opens a SQLite database in dir (whatever the test database
+// is) with account a1; the caller closes it.
+func openSQLite(t *testing.T, dir string) *database.DB {
+	t.Helper()
+	ctx := context.Background()
+	db, err := database.Open(ctx, database.Opts{DataDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Write(ctx, func(tx *database.Tx) error {
+		_, err := tx.Exec(ctx, `INSERT INTO accounts (id, name, widget_key, created_at) VALUES ('a1', 'A', 'k1', 0)`)
+		return err
+	})
+	if err != nil {
+		db.Close()
+		t.Fatal(err)
+	}
+	return db
 }
