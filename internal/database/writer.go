@@ -107,25 +107,23 @@ type writeReq struct {
 // out; one that fails halfway sends the batch back to be retried write by
 // write, so a bad write never fails its neighbours.
 type writer struct {
-	db        *DB
-	lingerFor time.Duration // lingerFor, or 0 for none
-	stats     writerStats
-	sync      *syncer // SQLite: syncs the log after the commits
-	reqs      chan *writeReq
-	maxBatch  int
-	stop      chan struct{}
-	stopped   chan struct{}
-	once      sync.Once
+	db       *DB
+	stats    writerStats
+	sync     *syncer // SQLite: syncs the log after the commits
+	reqs     chan *writeReq
+	maxBatch int
+	stop     chan struct{}
+	stopped  chan struct{}
+	once     sync.Once
 }
 
 func newWriter(db *DB, maxBatch int, walPath string) *writer {
 	w := &writer{
-		db:        db,
-		lingerFor: lingerFor,
-		reqs:      make(chan *writeReq, 4096),
-		maxBatch:  maxBatch,
-		stop:      make(chan struct{}),
-		stopped:   make(chan struct{}),
+		db:       db,
+		reqs:     make(chan *writeReq, 4096),
+		maxBatch: maxBatch,
+		stop:     make(chan struct{}),
+		stopped:  make(chan struct{}),
 	}
 	if walPath != "" {
 		w.sync = &syncer{path: walPath, in: make(chan answer, 256), done: make(chan struct{}), stats: &w.stats, log: db.log}
@@ -255,12 +253,13 @@ func (w *writer) run() {
 // lone write (nothing else is arriving) — the idea of PostgreSQL's
 // commit_delay and commit_siblings.
 func (w *writer) linger(batch []*writeReq) []*writeReq {
-	if w.lingerFor <= 0 || len(batch) < 2 || len(batch) >= lingerBatch {
+	enough := min(lingerBatch, w.maxBatch)
+	if len(batch) < 2 || len(batch) >= enough {
 		return batch
 	}
-	t := time.NewTimer(w.lingerFor)
+	t := time.NewTimer(lingerFor)
 	defer t.Stop()
-	for len(batch) < lingerBatch {
+	for len(batch) < enough {
 		select {
 		case r := <-w.reqs:
 			batch = append(batch, r)
