@@ -97,11 +97,16 @@ func Open(ctx context.Context, opts Opts) (*DB, error) {
 		// every fsync (see syncer). It never checkpoints inside a commit
 		// either (see checkpoint.go).
 		writeParams := strings.Replace(params, "synchronous(FULL)", "synchronous(NORMAL)", 1)
-		// The writer's page cache is 8 MiB, the readers' 32: SQLite walks
-		// the cache's hash table at the end of every write transaction
-		// (pcache1TruncateUnsafe), so a large writer cache makes every
-		// commit slower — at 4,000 messages/s over 60 s the writer was
-		// busy 80% of the time with 128 MiB, 72% with 32 and 68% with 8.
+		// The writer's page cache is 8 MiB, the readers' 32. When a b-tree
+		// page splits, SQLite renumbers a page to the lock-byte page (1 GiB
+		// into the file) for a moment (balance_nonroot); the page cache
+		// then remembers that number as its largest, and at the end of the
+		// transaction walks its whole hash table to drop pages past the end
+		// of the file (pcache1TruncateUnsafe) — every transaction with a
+		// split, while the database is under 1 GiB. So a large writer
+		// cache makes commits slower: at 4,000 messages/s over 60 s the
+		// writer was busy 80% of the time with 128 MiB, 72% with 32 and 68%
+		// with 8.
 		writeParams = strings.Replace(writeParams, "cache_size(-32768)", "cache_size(-8192)", 1)
 		db.write, err = sql.Open("sqlite", "file:"+path+writeParams+"&_pragma=wal_autocheckpoint(0)&_txlock=immediate")
 		if err != nil {
