@@ -290,7 +290,8 @@ func readAccountsFile(path string) ([]accountSpec, error) {
 }
 
 // prepareAccounts makes cfg.Accounts accounts available: on its own server
-// the first start made one and `parley account create` makes the rest; on
+// the first start made one (unless the data was used before) and `parley
+// account create` makes the rest; on
 // another server they come from --owner-email/--owner-password and
 // --accounts-file. Each owner signs in.
 func prepareAccounts(ctx context.Context, s *server, api *apiClient, cfg Config, runID string) ([]*Account, error) {
@@ -333,7 +334,16 @@ func prepareAccounts(ctx context.Context, s *server, api *apiClient, cfg Config,
 				}
 			}
 			var err error
-			if a.ownerToken, _, err = api.login(ctx, a.ownerEmail, a.ownerPassword); err != nil {
+			a.ownerToken, _, err = api.login(ctx, a.ownerEmail, a.ownerPassword)
+			if err != nil && s.own && i == 0 {
+				// A data directory (or database) used before already has
+				// its first owner, so the start made none: make this
+				// account like the others.
+				if _, _, cerr := s.createAccount(ctx, "Load shop 0", a.ownerEmail, a.ownerPassword); cerr == nil {
+					a.ownerToken, _, err = api.login(ctx, a.ownerEmail, a.ownerPassword)
+				}
+			}
+			if err != nil {
 				errs[i] = fmt.Errorf("sign in as %s: %w", a.ownerEmail, err)
 				return
 			}
