@@ -106,8 +106,8 @@ func Open(ctx context.Context, opts Opts) (*DB, error) {
 		// split, while the database is under 1 GiB. So a large writer
 		// cache makes commits slower: at 4,000 messages/s over 60 s the
 		// writer was busy 80% of the time with 128 MiB, 72% with 32 and 68%
-		// with 8. Past 1 GiB the walk stops and a larger cache pays.
-		writeParams = strings.Replace(writeParams, "cache_size(-32768)", fmt.Sprintf("cache_size(-%d)", writerCacheKiB(path)), 1)
+		// with 8.
+		writeParams = strings.Replace(writeParams, "cache_size(-32768)", "cache_size(-8192)", 1)
 		db.write, err = sql.Open("sqlite", "file:"+path+writeParams+"&_pragma=wal_autocheckpoint(0)&_txlock=immediate")
 		if err != nil {
 			return nil, fmt.Errorf("open sqlite: %w", err)
@@ -159,20 +159,6 @@ func Open(ctx context.Context, opts Opts) (*DB, error) {
 	}
 	db.writer = newWriter(db, opts.MaxBatch, db.walPath)
 	return db, nil
-}
-
-// writerCacheKiB is the SQLite writer's page cache for the database file at
-// path (see Open): 8 MiB while the file is under 1 GiB, where SQLite walks
-// the whole cache after every page split; 64 MiB past it, where the walk no
-// longer happens and the random index pages a busy chat server writes stay
-// cached. Decided at start: a database growing past 1 GiB gets the larger
-// cache at the next restart.
-func writerCacheKiB(path string) int {
-	const lockByte = 1 << 30 // SQLite's lock-byte page starts here
-	if fi, err := os.Stat(path); err == nil && fi.Size() > lockByte+64<<10 {
-		return 64 << 10
-	}
-	return 8 << 10
 }
 
 // redact hides a password in a database URL for error messages.

@@ -10,6 +10,3 @@ func (db *DB) LogFrames() int64 { return db.ckpt.frames.Load() }
 // BreakLogSync points the writer's log sync at a file that does not exist,
 // so every sync fails.
 func (db *DB) BreakLogSync() { db.writer.sync.path += ".missing" }
-
-// WriterCacheKiB is writerCacheKiB.
-var WriterCacheKiB = writerCacheKiB
