@@ -28,13 +28,19 @@ func TestLoadSmoke(t *testing.T) {
 		name string
 		args []string
 		want map[string]int64 // counters that must have these values
+		// rounds runs the same command this many times on the same data
+		// (default once).
+		rounds int
 	}{
 		{"a chat between 100 visitors and 4 agents loses nothing",
 			[]string{"chat", "--accounts", "2", "--visitors", "50", "--agents", "2", "--rate", "150", "--duration", "2s", "--reply-share", "0.2"},
-			map[string]int64{"sessions": 100, "connects": 104, "sent": 300, "acked": 300, "delivered": 600, "verified_stored": 300}},
+			map[string]int64{"sessions": 100, "connects": 104, "sent": 300, "acked": 300, "delivered": 600, "verified_stored": 300}, 0},
 		{"200 visitors over two processes resume after a storm with nothing missing",
 			[]string{"storm", "--visitors", "200", "--per-process", "120", "--away", "2", "--window", "2s"},
-			map[string]int64{"sessions": 200, "reconnects": 200, "resumed": 200, "away_sent": 400, "sent": 400, "acked": 400}},
+			map[string]int64{"sessions": 200, "reconnects": 200, "resumed": 200, "away_sent": 400, "sent": 400, "acked": 400}, 0},
+		{"a second chat on the data of the first works (its first owner exists already)",
+			[]string{"chat", "--accounts", "2", "--visitors", "5", "--agents", "1", "--rate", "20", "--duration", "1s"},
+			map[string]int64{"sessions": 10, "sent": 20, "acked": 20, "verified_stored": 20}, 2},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -48,53 +54,55 @@ func TestLoadSmoke(t *testing.T) {
 			} else {
 				args = append(args, "--data", tg.DataDir)
 			}
-			cmd := exec.Command(bin, args...)
-			cmd.Env = parleyEnv(tg)
-			output, err := cmd.CombinedOutput()
-			if err != nil {
-				t.Fatalf("parley %s: %v\n%s", strings.Join(args, " "), err, output)
-			}
-			var rep struct {
-				OK     bool `json:"ok"`
-				Checks []struct {
-					Name   string `json:"name"`
-					OK     bool   `json:"ok"`
-					Detail string `json:"detail"`
-				} `json:"checks"`
-				Stats struct {
-					Counters map[string]int64 `json:"counters"`
-					Errors   map[string]int64 `json:"errors"`
-				} `json:"stats"`
-				Processes int `json:"processes"`
-			}
-			b, err := os.ReadFile(out)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := json.Unmarshal(b, &rep); err != nil {
-				t.Fatal(err)
-			}
-			for _, c := range rep.Checks {
-				if !c.OK {
-					t.Errorf("check %q failed: %s", c.Name, c.Detail)
+			for round := range max(tc.rounds, 1) {
+				cmd := exec.Command(bin, args...)
+				cmd.Env = parleyEnv(tg)
+				output, err := cmd.CombinedOutput()
+				if err != nil {
+					t.Fatalf("parley %s: %v\n%s", strings.Join(args, " "), err, output)
 				}
-			}
-			if !rep.OK || len(rep.Checks) == 0 {
-				t.Errorf("report ok = %v with %d checks, want true", rep.OK, len(rep.Checks))
-			}
-			if len(rep.Stats.Errors) > 0 {
-				t.Errorf("errors: %v", rep.Stats.Errors)
-			}
-			for name, want := range tc.want {
-				if got := rep.Stats.Counters[name]; got != want {
-					t.Errorf("counter %s = %d, want %d", name, got, want)
+				var rep struct {
+					OK     bool `json:"ok"`
+					Checks []struct {
+						Name   string `json:"name"`
+						OK     bool   `json:"ok"`
+						Detail string `json:"detail"`
+					} `json:"checks"`
+					Stats struct {
+						Counters map[string]int64 `json:"counters"`
+						Errors   map[string]int64 `json:"errors"`
+					} `json:"stats"`
+					Processes int `json:"processes"`
 				}
-			}
-			if strings.HasPrefix(tc.args[0], "storm") && rep.Processes != 2 {
-				t.Errorf("processes = %d, want 2 (the storm's sockets exceed --per-process)", rep.Processes)
-			}
-			if t.Failed() {
-				t.Logf("output:\n%s", output)
+				b, err := os.ReadFile(out)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := json.Unmarshal(b, &rep); err != nil {
+					t.Fatal(err)
+				}
+				for _, c := range rep.Checks {
+					if !c.OK {
+						t.Errorf("check %q failed: %s", c.Name, c.Detail)
+					}
+				}
+				if !rep.OK || len(rep.Checks) == 0 {
+					t.Errorf("report ok = %v with %d checks, want true", rep.OK, len(rep.Checks))
+				}
+				if len(rep.Stats.Errors) > 0 {
+					t.Errorf("errors: %v", rep.Stats.Errors)
+				}
+				for name, want := range tc.want {
+					if got := rep.Stats.Counters[name]; got != want {
+						t.Errorf("counter %s = %d, want %d", name, got, want)
+					}
+				}
+				if strings.HasPrefix(tc.args[0], "storm") && rep.Processes != 2 {
+					t.Errorf("processes = %d, want 2 (the storm's sockets exceed --per-process)", rep.Processes)
+				}
+				if t.Failed() {
+					t.Fatalf("round %d output:\n%s", round+1, output)
+				}
 			}
 		})
 	}
