@@ -42,25 +42,27 @@ func New(storedMessages func() int64, writer func() database.WriterStats) *Metri
 	m.reg.MustRegister(m.requests, m.latency, m.Sockets,
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "parley_messages_stored_total", Help: "Messages stored by this process."},
 			func() float64 { return float64(storedMessages()) }),
-		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "parley_db_transactions_total",
-			Help: "Write transactions committed (or tried) by the group-commit writer."},
-			func() float64 { return float64(writer().Batches) }),
-		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "parley_db_writes_total",
-			Help: "Writes run by the group-commit writer; writes over transactions is the mean batch."},
-			func() float64 { return float64(writer().Writes) }),
-		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "parley_db_writer_busy_seconds_total",
-			Help: "Time the writer spent running transactions; its rate near 1 means the writer is saturated."},
-			func() float64 { return writer().Busy.Seconds() }),
-		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "parley_db_commit_seconds_total",
-			Help: "Time the writer spent committing (for SQLite: writing the log; it is synced beside the writer)."},
-			func() float64 { return writer().Commit.Seconds() }),
-		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "parley_db_syncs_total",
-			Help: "SQLite: syncs of the log, each making the transactions committed before it durable."},
-			func() float64 { return float64(writer().Syncs) }),
-		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "parley_db_sync_seconds_total",
-			Help: "SQLite: time spent syncing the log (beside the writer)."},
-			func() float64 { return writer().SyncTime.Seconds() }),
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	for _, c := range []struct {
+		name, help string
+		value      func(database.WriterStats) float64
+	}{
+		{"parley_db_transactions_total", "Write transactions committed (or tried) by the group-commit writer.",
+			func(s database.WriterStats) float64 { return float64(s.Batches) }},
+		{"parley_db_writes_total", "Writes run by the group-commit writer; writes over transactions is the mean batch.",
+			func(s database.WriterStats) float64 { return float64(s.Writes) }},
+		{"parley_db_writer_busy_seconds_total", "Time the writer spent running transactions; its rate near 1 means the writer is saturated.",
+			func(s database.WriterStats) float64 { return s.Busy.Seconds() }},
+		{"parley_db_commit_seconds_total", "Time the writer spent committing (for SQLite: writing the log; it is synced beside the writer).",
+			func(s database.WriterStats) float64 { return s.Commit.Seconds() }},
+		{"parley_db_syncs_total", "SQLite: syncs of the log, each making the transactions committed before it durable.",
+			func(s database.WriterStats) float64 { return float64(s.Syncs) }},
+		{"parley_db_sync_seconds_total", "SQLite: time spent syncing the log (beside the writer).",
+			func(s database.WriterStats) float64 { return s.SyncTime.Seconds() }},
+	} {
+		m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: c.name, Help: c.help},
+			func() float64 { return c.value(writer()) }))
+	}
 	return m
 }
 
