@@ -33,9 +33,10 @@ type Conn struct {
 	ctx    context.Context
 }
 
-// Send writes a frame (an ack, an error) to the client. It runs on the
-// reader goroutine, so a client that sends faster than it reads is slowed
-// down; one that does not read at all is disconnected after writeTimeout.
+// Send writes a frame (an ack, an error) to the client, from the reader
+// goroutine or from one its handler started (a chat box's send queue): a
+// client that sends faster than it reads is slowed down; one that does not
+// read at all is disconnected after writeTimeout.
 func (c *Conn) Send(frame []byte) {
 	if err := c.write(frame); err != nil {
 		c.cancel()
