@@ -86,9 +86,7 @@ func AppendAt(ctx context.Context, tx *database.Tx, hub *Hub, accountID string, 
 	}
 	switch {
 	case visitorData == SameView:
-		// Encoded once for both audiences, and stored once: an empty
-		// visitor_data means "the same as data".
-		vd, vdArg = ad, ""
+		vd = ad // encoded once for both audiences
 	case visitorData != nil:
 		if f, ok := visitorData.(interface{ SetSeq(int64) }); ok {
 			f.SetSeq(seq)
@@ -96,22 +94,24 @@ func AppendAt(ctx context.Context, tx *database.Tx, hub *Hub, accountID string, 
 		if vd, err = json.Marshal(visitorData); err != nil {
 			return err
 		}
-		if bytes.Equal(vd, ad) {
-			vd, vdArg = ad, ""
-		} else {
-			vdArg = string(vd)
-		}
+	}
+	same := vd != nil && bytes.Equal(vd, ad)
+	switch {
+	case same:
+		vdArg = "" // stored once: an empty visitor_data means "the same as data"
+	case vd != nil:
+		vdArg = string(vd)
 	}
 	if _, err := tx.Exec(ctx, `INSERT INTO events (account_id, seq, type, data, visitor_id, visitor_data, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 		accountID, seq, typ, string(ad), vidArg, vdArg, time.Now().UnixMicro()); err != nil {
 		return fmt.Errorf("append event: %w", err)
 	}
 	e := &Event{AccountID: accountID, Seq: seq, Type: typ, VisitorID: visitorID, AgentFrame: Frame(typ, seq, ad)}
-	if vd != nil {
+	switch {
+	case same:
 		e.VisitorFrame = e.AgentFrame
-		if !bytes.Equal(vd, ad) {
-			e.VisitorFrame = Frame(typ, seq, vd)
-		}
+	case vd != nil:
+		e.VisitorFrame = Frame(typ, seq, vd)
 	}
 	if hub != nil {
 		tx.AfterCommit(func() { hub.Publish(e) })
