@@ -95,7 +95,7 @@ func AppendAt(ctx context.Context, tx *database.Tx, hub *Hub, accountID string, 
 			return err
 		}
 	}
-	same := vd != nil && bytes.Equal(vd, ad)
+	same := visitorData == SameView || vd != nil && bytes.Equal(vd, ad)
 	switch {
 	case same:
 		vdArg = "" // stored once: an empty visitor_data means "the same as data"
