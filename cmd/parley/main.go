@@ -13,7 +13,6 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
@@ -80,9 +79,6 @@ func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, opts))
 }
 
-// defaultGCPercent is the server's GOGC unless the environment sets one.
-const defaultGCPercent = 50
-
 func serve(args []string, stdout, stderr io.Writer) error {
 	var cfg config.Config
 	fs := flag.NewFlagSet("parley serve", flag.ContinueOnError)
@@ -95,13 +91,6 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	if err := cfg.Validate(true); err != nil {
 		return fmt.Errorf("configuration:\n%w", err)
 	}
-	if os.Getenv("GOGC") == "" {
-		// A chat server's memory is mostly what its idle sockets keep
-		// alive; collecting at 1.5× the live heap instead of Go's 2×
-		// holds 19,000 idle sockets in under 16 KiB each (parley load
-		// idle) for a few percent more GC CPU under load. GOGC overrides.
-		debug.SetGCPercent(defaultGCPercent)
-	}
 	log := newLogger(cfg, stderr)
 	stopPprof, err := startPprof(*pprofAddr, log)
 	if err != nil {
@@ -110,6 +99,9 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	defer stopPprof()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if os.Getenv("GOGC") == "" {
+		go tuneGC(ctx)
+	}
 
 	db, err := database.Open(ctx, database.Opts{URL: cfg.DatabaseURL, DataDir: cfg.DataDir, Logger: log})
 	if err != nil {
