@@ -99,18 +99,18 @@ func (c *checkpointer) run() {
 // beginning again; the next batch sees whether that happened. Past
 // hardLimit times restartAt it also waits (at most restartWait) for such
 // readers to finish, so the log cannot grow without bound under readers
-// that never pause.
-func (c *checkpointer) beforeBatch() {
+// that never pause. It reports whether it ran a checkpoint.
+func (c *checkpointer) beforeBatch() bool {
 	if !c.restart.Load() {
-		return
+		return false
 	}
 	mode := "PASSIVE"
 	if c.frames.Load() >= hardLimit*c.restartAt {
 		mode = "RESTART"
 	}
-	var busy, frames, copied int64
-	if err := c.restartConn.QueryRowContext(context.Background(), `PRAGMA wal_checkpoint(`+mode+`)`).Scan(&busy, &frames, &copied); err != nil || frames < 0 {
-		return
+	busy, frames, err := walCheckpoint(c.restartConn, mode)
+	if err != nil || frames < 0 {
+		return true
 	}
 	c.frames.Store(frames)
 	switch {
@@ -118,6 +118,7 @@ func (c *checkpointer) beforeBatch() {
 		frames < c.restartAt/2: // it already has
 		c.restart.Store(false)
 	}
+	return true
 }
 
 // close stops the background checkpoint; it may be called more than once.
@@ -137,10 +138,17 @@ var errCheckpointBusy = errors.New("checkpoint busy")
 // checkpoint runs a passive checkpoint (it never waits for readers or the
 // writer) and returns the log's size in pages.
 func checkpoint(conn *sql.DB) (int64, error) {
-	var busy, frames, copied int64
-	err := conn.QueryRowContext(context.Background(), `PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &frames, &copied)
+	busy, frames, err := walCheckpoint(conn, "PASSIVE")
 	if err == nil && (busy != 0 || frames < 0) {
 		err = errCheckpointBusy
 	}
 	return frames, err
+}
+
+// walCheckpoint runs PRAGMA wal_checkpoint(mode) and returns whether it was
+// kept from completing (busy) and the log's size in pages.
+func walCheckpoint(conn *sql.DB, mode string) (busy, frames int64, err error) {
+	var copied int64
+	err = conn.QueryRowContext(context.Background(), `PRAGMA wal_checkpoint(`+mode+`)`).Scan(&busy, &frames, &copied)
+	return busy, frames, err
 }

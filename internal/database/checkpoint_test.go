@@ -96,6 +96,9 @@ func TestCheckpointKeepsTheLogBounded(t *testing.T) {
 	if limit := int64(6 * restartAt * 4096); maxWAL > limit {
 		t.Errorf("write-ahead log grew to %d bytes, want at most %d (restart at %d pages)", maxWAL, limit, restartAt)
 	}
+	if st := db.WriterStats(); st.Restarts == 0 || st.RestartTime <= 0 {
+		t.Errorf("writer stats: %d log restarts taking %v, want some", st.Restarts, st.RestartTime)
+	}
 	if maxWAL == 0 {
 		t.Error("no write-ahead log seen: is the database in WAL mode?")
 	}

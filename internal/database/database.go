@@ -49,7 +49,6 @@ type DB struct {
 	write   *sql.DB
 	writer  *writer
 	ckpt    *checkpointer // SQLite only
-	walPath string        // SQLite: the log the writer syncs
 	log     *slog.Logger
 	rebinds sync.Map // query string -> dialect-specific query
 	// SQLite re-parses every unprepared statement, which costs more than
@@ -150,14 +149,15 @@ func Open(ctx context.Context, opts Opts) (*DB, error) {
 		db.Close()
 		return nil, err
 	}
+	walPath := "" // SQLite: the log the writer syncs
 	if db.dialect == SQLite {
-		db.walPath = filepath.Join(opts.DataDir, "parley.db-wal")
-		if err := syncFile(db.walPath); err != nil { // the migrations' commits
+		walPath = filepath.Join(opts.DataDir, "parley.db-wal")
+		if err := syncFile(walPath); err != nil { // the migrations' commits
 			db.Close()
 			return nil, fmt.Errorf("sync the database log: %w", err)
 		}
 	}
-	db.writer = newWriter(db, opts.MaxBatch, db.walPath)
+	db.writer = newWriter(db, opts.MaxBatch, walPath)
 	return db, nil
 }
 

@@ -51,6 +51,7 @@ func TestWriteBatchesKeepEachWriteSeparate(t *testing.T) {
 	var mu sync.Mutex
 	committed := map[string]bool{}
 	var wg sync.WaitGroup
+	before := db.WriterStats()
 	errs := make([]error, 300)
 	for i := range errs {
 		wg.Add(1)
@@ -93,6 +94,15 @@ func TestWriteBatchesKeepEachWriteSeparate(t *testing.T) {
 	}
 	if got := count(t, db, "1=1"); got != 100 {
 		t.Errorf("stored %d contacts, want 100 (only the accepted writes)", got)
+	}
+	// Every write, refused or not, is counted once by how long it waited.
+	after := db.WriterStats()
+	var waits int64
+	for i := range after.Waits {
+		waits += after.Waits[i] - before.Waits[i]
+	}
+	if waits != int64(len(errs)) || after.Waited <= before.Waited {
+		t.Errorf("wait histogram counted %d writes taking %v, want %d taking some time", waits, after.Waited-before.Waited, len(errs))
 	}
 }
 

@@ -59,11 +59,37 @@ func New(storedMessages func() int64, writer func() database.WriterStats) *Metri
 			func(s database.WriterStats) float64 { return float64(s.Syncs) }},
 		{"parley_db_sync_seconds_total", "SQLite: time spent syncing the log (beside the writer).",
 			func(s database.WriterStats) float64 { return s.SyncTime.Seconds() }},
+		{"parley_db_log_restarts_total", "SQLite: times the writer copied the rest of the log into the database so the log could start again (writes wait meanwhile).",
+			func(s database.WriterStats) float64 { return float64(s.Restarts) }},
+		{"parley_db_log_restart_seconds_total", "SQLite: time the writer spent on those copies (part of the busy time).",
+			func(s database.WriterStats) float64 { return s.RestartTime.Seconds() }},
 	} {
 		m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: c.name, Help: c.help},
 			func() float64 { return c.value(writer()) }))
 	}
+	m.reg.MustRegister(writeWaits{writer})
 	return m
+}
+
+// writeWaits exports how long writes waited for the database writer as a
+// histogram (the writer keeps the counts itself).
+type writeWaits struct{ writer func() database.WriterStats }
+
+var writeWaitsDesc = prometheus.NewDesc("parley_db_write_duration_seconds",
+	"Time a write waited for the database writer: its queue, the transaction and (SQLite) the log sync.", nil, nil)
+
+func (w writeWaits) Describe(ch chan<- *prometheus.Desc) { ch <- writeWaitsDesc }
+
+func (w writeWaits) Collect(ch chan<- prometheus.Metric) {
+	s := w.writer()
+	buckets := make(map[float64]uint64, len(database.WaitBuckets))
+	var n uint64
+	for i, le := range database.WaitBuckets {
+		n += uint64(s.Waits[i])
+		buckets[le.Seconds()] = n
+	}
+	n += uint64(s.Waits[len(database.WaitBuckets)])
+	ch <- prometheus.MustNewConstHistogram(writeWaitsDesc, n, s.Waited.Seconds(), buckets)
 }
 
 // Handler serves the metrics in Prometheus text format.

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -114,9 +115,22 @@ func TestMetricsReportTraffic(t *testing.T) {
 		`parley_websockets_open{kind="visitor"} 1`,
 		`parley_http_requests_total{code="201",route="POST /widget/v1/messages"} 2`,
 		`parley_http_request_duration_seconds_count{route="POST /widget/v1/session"} 1`,
+		`parley_db_write_duration_seconds_bucket{le="1"}`,
+		"parley_db_write_duration_seconds_count ",
+		"parley_db_log_restarts_total ",
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("metrics lack %q", want)
 		}
+	}
+	// The database writes waited for: at least the three messages.
+	var writes int
+	for _, line := range strings.Split(body, "\n") {
+		if v, ok := strings.CutPrefix(line, "parley_db_write_duration_seconds_count "); ok {
+			writes, _ = strconv.Atoi(v)
+		}
+	}
+	if writes < 3 {
+		t.Errorf("parley_db_write_duration_seconds_count = %d, want at least the 3 messages' writes", writes)
 	}
 }
