@@ -73,6 +73,11 @@ func TestLoadSmoke(t *testing.T) {
 						Errors   map[string]int64 `json:"errors"`
 					} `json:"stats"`
 					Processes int `json:"processes"`
+					Timeline  []struct {
+						Phase       string  `json:"phase"`
+						WriterBusy  float64 `json:"writer_busy"`
+						WritesPerTx float64 `json:"writes_per_transaction"`
+					} `json:"timeline"`
 				}
 				b, err := os.ReadFile(out)
 				if err != nil {
@@ -95,6 +100,18 @@ func TestLoadSmoke(t *testing.T) {
 				for name, want := range tc.want {
 					if got := rep.Stats.Counters[name]; got != want {
 						t.Errorf("counter %s = %d, want %d", name, got, want)
+					}
+				}
+				if tc.args[0] == "chat" && tc.rounds == 0 {
+					// The timeline carries the writer's counters per second.
+					seen := false
+					for _, tick := range rep.Timeline {
+						if tick.Phase == "run" && tick.WritesPerTx >= 1 && tick.WriterBusy > 0 && tick.WriterBusy <= 1.05 {
+							seen = true
+						}
+					}
+					if !seen {
+						t.Errorf("no second of the run has the database writer's figures: %+v", rep.Timeline)
 					}
 				}
 				if strings.HasPrefix(tc.args[0], "storm") && rep.Processes != 2 {

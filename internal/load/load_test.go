@@ -258,7 +258,7 @@ func TestPlotWritesValidSVG(t *testing.T) {
 	r := Report{Scenario: "chat", Config: DefaultConfig("chat"), Started: time.Date(2026, 11, 24, 0, 0, 0, 0, time.UTC)}
 	for i := range 10 {
 		r.Timeline = append(r.Timeline, Tick{T: float64(i + 1), Phase: []string{"connect", "run"}[min(i, 1)], Sent: 100, Acked: 100,
-			AckP50: 1.5, AckP99: 4 + float64(i), AgP99: 6, RSS: 100 << 20, CPU: 0.5, Open: 24})
+			AckP50: 1.5, AckP99: 4 + float64(i), AgP99: 6, RSS: 100 << 20, CPU: 0.5, Open: 24, WriterBusy: 0.4, WritesPerTx: 3})
 	}
 	db := Report{Scenario: "database", Started: r.Started, Database: &DatabaseReport{Conversations: 10, Messages: 100,
 		Endpoints: []Endpoint{{Name: "open, all <&>", Latency: Summary{P50: 1, P99: 3}}, {Name: "counts", Latency: Summary{P50: 20, P99: 70}}}}}
@@ -276,6 +276,18 @@ func TestPlotWritesValidSVG(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%s plot is not well-formed XML: %v", rep.Scenario, err)
 			}
+		}
+	}
+	// A panel is drawn only for figures the report has: the chat's
+	// writer, not the database scenario's.
+	for _, c := range []struct {
+		rep  *Report
+		want bool
+	}{{&r, true}, {&db, false}} {
+		var b bytes.Buffer
+		writeSVG(&b, c.rep)
+		if got := strings.Contains(b.String(), "database writer busy"); got != c.want {
+			t.Errorf("%s plot has the writer panel: %v, want %v", c.rep.Scenario, got, c.want)
 		}
 	}
 }

@@ -85,6 +85,9 @@ func writeSVG(w io.Writer, r *Report) error {
 			{"load tool", "#bcbd22", true, func(t Tick) float64 { return t.ClientCPU }},
 			{"other processes", "#7f7f7f", true, func(t Tick) float64 { return t.OtherCPU }},
 		}, false},
+		{"database writer busy, %", []series{
+			{"busy", "#8c564b", false, func(t Tick) float64 { return 100 * t.WriterBusy }},
+		}, true},
 	}
 	// Keep the series and panels that have data.
 	var keep []panel

@@ -109,6 +109,17 @@ type Tick struct {
 	// shared machine competes with the run.
 	OtherCPU float64 `json:"other_cpu_cores,omitempty"`
 	Connect  int64   `json:"connects"`
+	// WriterBusy is the share of the second the server's database writer
+	// ran transactions, WritesPerTx its writes per transaction (from
+	// /metrics; 0 when there were none).
+	WriterBusy  float64 `json:"writer_busy,omitempty"`
+	WritesPerTx float64 `json:"writes_per_transaction,omitempty"`
+}
+
+// writerRates is the database writer's busy share over dt seconds and its
+// writes per transaction, from the differences of its counters.
+func writerRates(busySeconds float64, writes, transactions int64, dt float64) (busy, writesPerTx float64) {
+	return busySeconds / dt, float64(writes) / float64(transactions)
 }
 
 func newTick(t float64, phase string, prev, cur Snapshot) Tick {
@@ -239,8 +250,7 @@ func (r *Report) evaluate(ticks []Tick) {
 		if a, ok := r.mark("run_start"); ok {
 			if b, ok := r.mark("run_end"); ok && b.T > a.T && b.DBTransactions > a.DBTransactions {
 				tx := float64(b.DBTransactions - a.DBTransactions)
-				r.Server.WriterBusy = (b.DBBusySeconds - a.DBBusySeconds) / (b.T - a.T)
-				r.Server.WritesPerTx = float64(b.DBWrites-a.DBWrites) / tx
+				r.Server.WriterBusy, r.Server.WritesPerTx = writerRates(b.DBBusySeconds-a.DBBusySeconds, b.DBWrites-a.DBWrites, b.DBTransactions-a.DBTransactions, b.T-a.T)
 				r.Server.TxMillis = (b.DBBusySeconds - a.DBBusySeconds) / tx * 1000
 				r.Server.CommitMillis = (b.DBCommitSecs - a.DBCommitSecs) / tx * 1000
 			}

@@ -331,10 +331,13 @@ func (m *monitor) loop(ctx context.Context) {
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
 	var prev Snapshot
-	var prevCPU, prevSelf float64
+	var prevSrv serverSample
+	var prevSelf float64
 	prevAt := time.Now()
-	if s, err := sampleServer(ctx, m.r.srv, m.r.api, false); err == nil {
-		prevCPU = s.CPUSeconds
+	// /metrics is read every second too, for the database writer's
+	// counters: they show where the server's time per message goes.
+	if s, err := sampleServer(ctx, m.r.srv, m.r.api, true); err == nil {
+		prevSrv = s
 	}
 	if s, err := readProc(os.Getpid()); err == nil {
 		prevSelf = s.CPUSeconds
@@ -346,14 +349,17 @@ func (m *monitor) loop(ctx context.Context) {
 			return
 		case now := <-t.C:
 			cur := m.r.merged()
-			srv, _ := sampleServer(ctx, m.r.srv, m.r.api, false)
+			srv, _ := sampleServer(ctx, m.r.srv, m.r.api, true)
 			m.mu.Lock()
 			tick := newTick(now.Sub(m.r.started).Seconds(), m.ph, prev, cur)
 			tick.RSS = srv.RSS
 			self, _ := readProc(os.Getpid())
 			if dt := now.Sub(prevAt).Seconds(); dt > 0 {
 				if srv.CPUSeconds > 0 {
-					tick.CPU = (srv.CPUSeconds - prevCPU) / dt
+					tick.CPU = (srv.CPUSeconds - prevSrv.CPUSeconds) / dt
+				}
+				if tx := srv.DBTransactions - prevSrv.DBTransactions; tx > 0 && prevSrv.DBTransactions > 0 {
+					tick.WriterBusy, tick.WritesPerTx = writerRates(srv.DBBusySeconds-prevSrv.DBBusySeconds, srv.DBWrites-prevSrv.DBWrites, tx, dt)
 				}
 				tick.ClientCPU = (self.CPUSeconds - prevSelf) / dt
 				busy := machineBusy()
@@ -364,7 +370,7 @@ func (m *monitor) loop(ctx context.Context) {
 			}
 			m.ticks = append(m.ticks, tick)
 			m.mu.Unlock()
-			prev, prevCPU, prevSelf, prevAt = cur, srv.CPUSeconds, self.CPUSeconds, now
+			prev, prevSrv, prevSelf, prevAt = cur, srv, self.CPUSeconds, now
 			if !m.r.cfg.Quiet {
 				m.print(tick, cur)
 			}
@@ -378,6 +384,9 @@ func (m *monitor) print(t Tick, cur Snapshot) {
 		t.T, t.Phase, c["open"], c["sent"], c["acked"], c["delivered"], cur.errorTotal(),
 		fmtMS(cur.Hists[histNames[hAck]].Quantile(0.99)), fmtMS(cur.Hists[histNames[hAgent]].Quantile(0.99)),
 		fmtBytes(t.RSS), t.CPU, t.ClientCPU, t.OtherCPU)
+	if t.WritesPerTx > 0 {
+		line += fmt.Sprintf("  writer %.0f%% busy", 100*t.WriterBusy)
+	}
 	if isTerminal(m.r.stderr) {
 		fmt.Fprintf(m.r.stderr, "\r\033[K%s", line)
 	} else {
