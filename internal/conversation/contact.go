@@ -87,7 +87,7 @@ func (s *Service) StartWithVisitor(ctx context.Context, actor agent.Agent, v con
 			}
 			return err
 		}
-		c, err := latestChat(ctx, tx, v)
+		c, err := s.latestChat(ctx, tx, v)
 		switch {
 		case errors.Is(err, apperr.ErrNotFound) || (err == nil && c.Status != StatusOpen):
 			if c, err = s.startConversation(ctx, tx, v); err != nil {

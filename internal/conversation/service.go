@@ -30,11 +30,16 @@ type Service struct {
 	hub    *event.Hub
 	agents Agents
 	stored atomic.Int64
+	chats  *chats // SQLite: each visitor's latest chat, as committed
 }
 
 // NewService returns the conversation service.
 func NewService(db *database.DB, hub *event.Hub, agents Agents) *Service {
-	return &Service{db: db, hub: hub, agents: agents}
+	s := &Service{db: db, hub: hub, agents: agents}
+	if db.Dialect() == database.SQLite {
+		s.chats = newChats()
+	}
+	return s
 }
 
 // Stored reports how many messages this process has stored.
@@ -177,7 +182,7 @@ func (s *Service) PostVisitorMessage(ctx context.Context, v contact.Visitor, tex
 	var msg *Message
 	created := false
 	err = s.db.Write(ctx, func(tx *database.Tx) error {
-		c, err := latestChat(ctx, tx, v)
+		c, err := s.latestChat(ctx, tx, v)
 		if errors.Is(err, apperr.ErrNotFound) {
 			c, err = s.startConversation(ctx, tx, v)
 		}
@@ -259,6 +264,7 @@ func (s *Service) startConversation(ctx context.Context, tx *database.Tx, v cont
 	if err != nil {
 		return nil, fmt.Errorf("insert conversation: %w", err)
 	}
+	s.savedChat(tx, c, true)
 	return c, nil
 }
 
@@ -322,6 +328,7 @@ func (s *Service) saveConversation(ctx context.Context, tx *database.Tx, c *Conv
 	if err := count(ctx, tx, c); err != nil {
 		return err
 	}
+	s.savedChat(tx, c, false)
 	visitorID := ""
 	var visitorData any
 	if c.VisitorID != nil {

@@ -12,14 +12,15 @@ import (
 )
 
 // Tx is one write inside a shared transaction. Statements use ? placeholders.
-// Work registered with AfterCommit runs only if this write's changes are
-// committed, in commit order, on the writer goroutine.
+// Work registered with AfterCommit or OnCommit runs only if this write's
+// changes are committed, in commit order.
 type Tx struct {
-	db    *DB
-	tx    *sql.Tx
-	ctx   context.Context
-	b     *shared
-	after []func()
+	db        *DB
+	tx        *sql.Tx
+	ctx       context.Context
+	b         *shared
+	after     []func()
+	committed []func()
 	// dirty is set once the write changed something; a write that fails
 	// after that cannot simply be left out of the batch.
 	dirty bool
@@ -73,8 +74,14 @@ func (t *Tx) markIfWrite(query string) {
 // a batch value), so a later failure cannot leave it out of the batch.
 func (t *Tx) MarkDirty() { t.dirty = true }
 
-// AfterCommit registers fn to run once the transaction has committed.
+// AfterCommit registers fn to run once the transaction has committed and
+// is durable, just before the write returns (on SQLite the writer may run
+// later transactions meanwhile).
 func (t *Tx) AfterCommit(fn func()) { t.after = append(t.after, fn) }
+
+// OnCommit registers fn to run on the writer right after the commit,
+// before any later transaction: for memory that mirrors what is stored.
+func (t *Tx) OnCommit(fn func()) { t.committed = append(t.committed, fn) }
 
 // BatchValue returns a value shared by the writes of this transaction.
 func (t *Tx) BatchValue(key string) any { return t.b.values[key] }
@@ -389,6 +396,7 @@ func (w *writer) try(batch []*writeReq) (errs []error, after [][]func(), err err
 	errs = make([]error, len(batch))
 	after = make([][]func(), len(batch))
 	b := &shared{values: make(map[string]any)}
+	var committed []func()
 	for i, r := range batch {
 		if e := r.ctx.Err(); e != nil {
 			errs[i] = e
@@ -406,6 +414,7 @@ func (w *writer) try(batch []*writeReq) (errs []error, after [][]func(), err err
 			continue
 		}
 		after[i] = tx.after
+		committed = append(committed, tx.committed...)
 	}
 	if len(b.before) > 0 {
 		tx := &Tx{db: w.db, tx: sqlTx, ctx: ctx, b: b}
@@ -420,6 +429,9 @@ func (w *writer) try(batch []*writeReq) (errs []error, after [][]func(), err err
 	w.stats.commit.Add(int64(time.Since(start)))
 	if err != nil {
 		return nil, nil, fmt.Errorf("commit: %w", err)
+	}
+	for _, fn := range committed {
+		fn()
 	}
 	return errs, after, nil
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/parley-chat/parley/internal/database"
@@ -42,14 +43,14 @@ func insertContact(id string) func(*database.Tx) error {
 
 // Concurrent writes share transactions, yet each write's fate is its own:
 // refused writes (before or after they touched the database) change nothing
-// and do not fail their neighbours, and after-commit hooks run only for
-// committed writes.
+// and do not fail their neighbours, and commit hooks run only for committed
+// writes.
 func TestWriteBatchesKeepEachWriteSeparate(t *testing.T) {
 	db := setup(t)
 	ctx := context.Background()
 	refused := errors.New("refused")
 	var mu sync.Mutex
-	committed := map[string]bool{}
+	committed, onCommit := map[string]bool{}, map[string]bool{}
 	var wg sync.WaitGroup
 	before := db.WriterStats()
 	errs := make([]error, 300)
@@ -63,12 +64,14 @@ func TestWriteBatchesKeepEachWriteSeparate(t *testing.T) {
 				case 1: // refused before touching anything
 					return refused
 				case 2: // refused after writing: must be undone
+					tx.OnCommit(func() { mu.Lock(); onCommit[id] = true; mu.Unlock() })
 					if err := insertContact(id)(tx); err != nil {
 						return err
 					}
 					return refused
 				}
 				tx.AfterCommit(func() { mu.Lock(); committed[id] = true; mu.Unlock() })
+				tx.OnCommit(func() { mu.Lock(); onCommit[id] = true; mu.Unlock() })
 				return insertContact(id)(tx)
 			})
 		}()
@@ -80,15 +83,15 @@ func TestWriteBatchesKeepEachWriteSeparate(t *testing.T) {
 			if err != nil {
 				t.Errorf("write %s = %v, want nil", id, err)
 			}
-			if !committed[id] {
-				t.Errorf("after-commit hook of %s did not run", id)
+			if !committed[id] || !onCommit[id] {
+				t.Errorf("hooks of %s: after commit ran %v, on commit ran %v; want both", id, committed[id], onCommit[id])
 			}
 		} else {
 			if !errors.Is(err, refused) {
 				t.Errorf("write %s = %v, want refused", id, err)
 			}
-			if committed[id] {
-				t.Errorf("after-commit hook of refused %s ran", id)
+			if committed[id] || onCommit[id] {
+				t.Errorf("hooks of refused %s ran (after commit %v, on commit %v)", id, committed[id], onCommit[id])
 			}
 		}
 	}
@@ -103,6 +106,48 @@ func TestWriteBatchesKeepEachWriteSeparate(t *testing.T) {
 	}
 	if waits != int64(len(errs)) || after.Waited <= before.Waited {
 		t.Errorf("wait histogram counted %d writes taking %v, want %d taking some time", waits, after.Waited-before.Waited, len(errs))
+	}
+}
+
+// OnCommit work has run before any later transaction starts, so memory it
+// keeps agrees with what the next writes read (AfterCommit work may still
+// wait for the log sync).
+func TestOnCommitRunsBeforeLaterWrites(t *testing.T) {
+	db := setup(t)
+	ctx := context.Background()
+	var mirror atomic.Int64 // contacts committed, as the hooks counted them
+	var wg sync.WaitGroup
+	errs := make([]error, 200)
+	for i := range errs {
+		wg.Go(func() {
+			errs[i] = db.Write(ctx, func(tx *database.Tx) error {
+				// Earlier writes of this same transaction are not committed yet.
+				pending, _ := tx.BatchValue("pending").(*int64)
+				if pending == nil {
+					pending = new(int64)
+					tx.SetBatchValue("pending", pending, nil)
+				}
+				var stored int64
+				if err := tx.QueryRow(ctx, `SELECT count(*) FROM contacts`).Scan(&stored); err != nil {
+					return err
+				}
+				if m := mirror.Load(); stored != m+*pending {
+					return fmt.Errorf("write %d reads %d contacts stored, the hooks counted %d committed and %d pending", i, stored, m, *pending)
+				}
+				*pending++
+				tx.OnCommit(func() { mirror.Add(1) })
+				return insertContact(fmt.Sprintf("m%03d", i))(tx)
+			})
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			t.Error(err)
+		}
+	}
+	if mirror.Load() != int64(len(errs)) {
+		t.Errorf("hooks counted %d commits, want %d", mirror.Load(), len(errs))
 	}
 }
 

@@ -545,6 +545,80 @@ func TestConcurrentChanges(t *testing.T) {
 		}
 	})
 
+	// A visitor's messages go into the conversation as agents last left
+	// it: a message racing an assign or a resolve never writes back the
+	// state from before (the server may remember a visitor's latest chat
+	// between writes).
+	t.Run("visitor messages racing agents' changes keep every change", func(t *testing.T) {
+		e := env.For(t)
+		v, conv := e.NewConversation(acc, "hello")
+		var reqs []func() apitest.Response
+		for i := range 12 {
+			reqs = append(reqs, func() apitest.Response {
+				return e.Do("POST", "/widget/v1/messages", v.Token, map[string]string{"text": fmt.Sprintf("more %d", i), "client_id": newClientID()})
+			})
+		}
+		var agentOps []apitest.Response
+		reqs = append(reqs, func() apitest.Response {
+			path := "/api/v1/conversations/" + conv
+			agentOps = append(agentOps,
+				e.Do("POST", path+"/assign", owner.Token, map[string]string{"agent_id": alice.ID}),
+				e.Do("POST", path+"/resolve", alice.Token, nil),
+				e.Do("POST", path+"/assign", owner.Token, map[string]string{"agent_id": bob.ID}))
+			return apitest.Response{Status: http.StatusOK}
+		})
+		for i, r := range atOnce(reqs...)[:12] {
+			if r.Status != http.StatusCreated {
+				t.Errorf("visitor message %d = %d %s, want 201", i, r.Status, r.Body)
+			}
+		}
+		for i, r := range agentOps {
+			if r.Status != http.StatusOK {
+				t.Fatalf("agent change %d = %d %s, want 200", i, r.Status, r.Body)
+			}
+		}
+
+		// The visitor's messages after the resolve reopened it, once.
+		msgs := e.MessagesOf(owner.Token, conv)
+		resolvedAt, reopens, after := int64(-1), 0, 0
+		for _, m := range msgs {
+			ev, _ := m["event"].(map[string]any)
+			switch {
+			case ev != nil && str(ev, "action") == "resolved":
+				resolvedAt = seq(m)
+			case ev != nil && str(ev, "action") == "reopened":
+				reopens++
+			case resolvedAt >= 0 && str(m, "sender_type") == "visitor":
+				after++
+			}
+		}
+		wantStatus, wantReopens := "resolved", 0
+		if after > 0 {
+			wantStatus, wantReopens = "open", 1
+		}
+		c := e.ConversationOf(owner.Token, conv)
+		if str(c, "assignee_id") != bob.ID || str(c, "status") != wantStatus || reopens != wantReopens {
+			t.Errorf("after the race: assignee %v, status %v, %d reopen events; want %s, %s (%d visitor messages after the resolve), %d reopen events",
+				c["assignee_id"], c["status"], reopens, bob.ID, wantStatus, after, wantReopens)
+		}
+
+		// The next message shows agents the state the others left.
+		ws := e.AgentStream(acc.ID, owner.Token)
+		e.VisitorSays(v, "last one")
+		u := drainUpdate(t, ws, conv)
+		got := u[len(u)-1].Object(t)
+		if str(got, "assignee_id") != bob.ID || str(got, "status") != "open" || str(got, "contact_id") != str(c, "contact_id") {
+			t.Errorf("conversation.updated after the race = %v, want open, assigned to %s, contact %s", got, bob.ID, str(c, "contact_id"))
+		}
+		var counts struct {
+			Open struct{ All, Others int } `json:"open"`
+		}
+		e.Must(http.StatusOK, "GET", "/api/v1/conversations/counts", owner.Token, nil).JSON(t, &counts)
+		if all := listIDs(e, owner.Token, "view=all"); counts.Open.All != len(all) || !slices.Contains(all, conv) {
+			t.Errorf("open count %d, open list %v: want the list's length and %s in it", counts.Open.All, all, conv)
+		}
+	})
+
 	t.Run("the same client_id sent many times at once stores one message", func(t *testing.T) {
 		e := env.For(t)
 		v, conv := e.NewConversation(acc, "hello")
