@@ -83,7 +83,8 @@ type Conversation struct {
 
 // ForVisitor returns the conversation as its visitor may see it: the same
 // shape agents see. Nothing in it is for the team only — notes never become
-// the last message.
+// the last message. (saveConversation relies on it: were a field ever
+// hidden here, its event would have to encode this view apart.)
 func (c *Conversation) ForVisitor() *Conversation {
 	v := *c
 	return &v

@@ -332,7 +332,8 @@ func (s *Service) saveConversation(ctx context.Context, tx *database.Tx, c *Conv
 	visitorID := ""
 	var visitorData any
 	if c.VisitorID != nil {
-		visitorID, visitorData = *c.VisitorID, c.ForVisitor()
+		// The visitor's view is the agents' (see ForVisitor): encoded once.
+		visitorID, visitorData = *c.VisitorID, event.SameView
 	}
 	_, err = event.Append(ctx, tx, s.hub, c.AccountID, event.ConversationUpdated, visitorID, c, visitorData)
 	return err
