@@ -19,6 +19,8 @@ const maxRememberedChats = 20000
 // conversation goes through saveConversation, which keeps the memory in
 // step; a write's changes become visible to the rest of its transaction at
 // once (a batch value) and to later transactions as it commits (OnCommit).
+// A write that ever deletes conversations or moves them between visitors
+// must forget them here.
 type chats struct {
 	mu sync.Mutex
 	m  map[string]Conversation // by visitor ID, without the last message
