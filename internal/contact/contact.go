@@ -329,7 +329,7 @@ func (s *Service) UpdateTx(ctx context.Context, tx *database.Tx, accountID, cont
 		c.Name, c.Email, c.Phone, c.Note, string(vars), c.UpdatedAt.UnixMicro(), c.ID); err != nil {
 		return Contact{}, fmt.Errorf("update contact: %w", err)
 	}
-	if _, err := event.Append(ctx, tx, s.hub, accountID, event.ContactUpdated, "", c, nil); err != nil {
+	if _, err := event.Append(ctx, tx, s.hub, accountID, event.ContactUpdated, "", c); err != nil {
 		return Contact{}, err
 	}
 	return c, nil

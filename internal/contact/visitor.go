@@ -174,7 +174,7 @@ func (s *Service) touched(ctx context.Context, tx *database.Tx, v Visitor) error
 	if err != nil {
 		return err
 	}
-	_, err = event.Append(ctx, tx, s.hub, v.AccountID, event.ContactUpdated, "", c, nil)
+	_, err = event.Append(ctx, tx, s.hub, v.AccountID, event.ContactUpdated, "", c)
 	return err
 }
 

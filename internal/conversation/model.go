@@ -83,8 +83,9 @@ type Conversation struct {
 
 // ForVisitor returns the conversation as its visitor may see it: the same
 // shape agents see. Nothing in it is for the team only — notes never become
-// the last message. (saveConversation relies on it: were a field ever
-// hidden here, its event would have to encode this view apart.)
+// the last message. (The event log relies on it: a visitor's events are
+// the agents' frames; were a field ever hidden here, event.Append would
+// need a view of the visitor's own.)
 func (c *Conversation) ForVisitor() *Conversation {
 	v := *c
 	return &v

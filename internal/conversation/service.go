@@ -278,13 +278,9 @@ var errRepeat = errors.New("client_id already used by this sender")
 // given back. The unique index is the duplicate check, so a send costs no
 // extra lookup.
 func (s *Service) insertMessage(ctx context.Context, tx *database.Tx, c *Conversation, m *Message) error {
-	visitorID := ""
-	if c.VisitorID != nil {
+	visitorID := "" // who sees it besides the agents: never a note
+	if c.VisitorID != nil && m.Kind != KindNote {
 		visitorID = *c.VisitorID
-	}
-	var visitorData any
-	if m.Kind != KindNote && visitorID != "" {
-		visitorData = event.SameView
 	}
 	seq, err := event.Reserve(ctx, tx, c.AccountID)
 	if err != nil {
@@ -307,7 +303,7 @@ func (s *Service) insertMessage(ctx context.Context, tx *database.Tx, c *Convers
 		event.Release(tx, c.AccountID, seq)
 		return errRepeat
 	}
-	return event.AppendAt(ctx, tx, s.hub, c.AccountID, seq, event.MessageCreated, visitorID, m, visitorData)
+	return event.AppendAt(ctx, tx, s.hub, c.AccountID, seq, event.MessageCreated, visitorID, m)
 }
 
 // saveConversation writes c's state and appends conversation.updated.
@@ -329,13 +325,11 @@ func (s *Service) saveConversation(ctx context.Context, tx *database.Tx, c *Conv
 		return err
 	}
 	s.savedChat(tx, c, false)
-	visitorID := ""
-	var visitorData any
+	visitorID := "" // the visitor sees it as agents do (see ForVisitor)
 	if c.VisitorID != nil {
-		// The visitor's view is the agents' (see ForVisitor): encoded once.
-		visitorID, visitorData = *c.VisitorID, event.SameView
+		visitorID = *c.VisitorID
 	}
-	_, err = event.Append(ctx, tx, s.hub, c.AccountID, event.ConversationUpdated, visitorID, c, visitorData)
+	_, err = event.Append(ctx, tx, s.hub, c.AccountID, event.ConversationUpdated, visitorID, c)
 	return err
 }
 

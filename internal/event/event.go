@@ -5,7 +5,6 @@
 package event
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -51,67 +50,41 @@ func Frame(typ string, seq int64, data []byte) []byte {
 	return b
 }
 
-// sameView marks visitor data identical to the agents' view.
-type sameView struct{}
-
-// SameView, passed as Append's visitorData, means the visitor sees exactly
-// what agents see.
-var SameView any = sameView{}
-
 // Append adds an event to the account's log inside tx and returns its seq.
-// agentData is the object as agents see it; visitorData, when not nil, is the
-// object as visitorID may see it. The event is published to the hub after
-// the transaction commits.
-func Append(ctx context.Context, tx *database.Tx, hub *Hub, accountID, typ, visitorID string, agentData, visitorData any) (int64, error) {
+// data is the object as agents see it; visitorID, when not empty, is the
+// visitor who sees it too, exactly so (a visitor never has a view of their
+// own). The event is published to the hub after the transaction commits.
+func Append(ctx context.Context, tx *database.Tx, hub *Hub, accountID, typ, visitorID string, data any) (int64, error) {
 	seq, err := Reserve(ctx, tx, accountID)
 	if err != nil {
 		return 0, err
 	}
-	return seq, AppendAt(ctx, tx, hub, accountID, seq, typ, visitorID, agentData, visitorData)
+	return seq, AppendAt(ctx, tx, hub, accountID, seq, typ, visitorID, data)
 }
 
 // AppendAt appends an event under a seq from Reserve; see Append.
-func AppendAt(ctx context.Context, tx *database.Tx, hub *Hub, accountID string, seq int64, typ, visitorID string, agentData, visitorData any) error {
-	if f, ok := agentData.(interface{ SetSeq(int64) }); ok {
+func AppendAt(ctx context.Context, tx *database.Tx, hub *Hub, accountID string, seq int64, typ, visitorID string, data any) error {
+	if f, ok := data.(interface{ SetSeq(int64) }); ok {
 		f.SetSeq(seq)
 	}
-	ad, err := json.Marshal(agentData)
+	b, err := json.Marshal(data)
 	if err != nil {
 		return err
 	}
-	var vd []byte
-	var vdArg, vidArg any
+	// Encoded and stored once for both audiences: an empty visitor_data
+	// means "the same as data" (events logged by older versions may hold
+	// a view of their own, which VisitorEvents still reads).
+	var vidArg, vdArg any
 	if visitorID != "" {
-		vidArg = visitorID
-	}
-	switch {
-	case visitorData == SameView:
-		vd = ad // encoded once for both audiences
-	case visitorData != nil:
-		if f, ok := visitorData.(interface{ SetSeq(int64) }); ok {
-			f.SetSeq(seq)
-		}
-		if vd, err = json.Marshal(visitorData); err != nil {
-			return err
-		}
-	}
-	same := visitorData == SameView || vd != nil && bytes.Equal(vd, ad)
-	switch {
-	case same:
-		vdArg = "" // stored once: an empty visitor_data means "the same as data"
-	case vd != nil:
-		vdArg = string(vd)
+		vidArg, vdArg = visitorID, ""
 	}
 	if _, err := tx.Exec(ctx, `INSERT INTO events (account_id, seq, type, data, visitor_id, visitor_data, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		accountID, seq, typ, string(ad), vidArg, vdArg, time.Now().UnixMicro()); err != nil {
+		accountID, seq, typ, string(b), vidArg, vdArg, time.Now().UnixMicro()); err != nil {
 		return fmt.Errorf("append event: %w", err)
 	}
-	e := &Event{AccountID: accountID, Seq: seq, Type: typ, VisitorID: visitorID, AgentFrame: Frame(typ, seq, ad)}
-	switch {
-	case same:
+	e := &Event{AccountID: accountID, Seq: seq, Type: typ, VisitorID: visitorID, AgentFrame: Frame(typ, seq, b)}
+	if visitorID != "" {
 		e.VisitorFrame = e.AgentFrame
-	case vd != nil:
-		e.VisitorFrame = Frame(typ, seq, vd)
 	}
 	if hub != nil {
 		tx.AfterCommit(func() { hub.Publish(e) })

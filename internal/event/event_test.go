@@ -47,12 +47,12 @@ func TestAppendGivesContiguousSeqsInCommitOrder(t *testing.T) {
 			err := db.Write(ctx, func(tx *database.Tx) error {
 				if i%10 == 5 {
 					// A refused write after taking seqs must not leave a gap.
-					if _, err := event.Append(ctx, tx, hub, acc, "test.event", "", map[string]int{"i": i}, nil); err != nil {
+					if _, err := event.Append(ctx, tx, hub, acc, "test.event", "", map[string]int{"i": i}); err != nil {
 						return err
 					}
 					return errors.New("refused")
 				}
-				_, err := event.Append(ctx, tx, hub, acc, "test.event", "", map[string]int{"i": i}, nil)
+				_, err := event.Append(ctx, tx, hub, acc, "test.event", "", map[string]int{"i": i})
 				return err
 			})
 			if (err != nil) != (i%10 == 5) {
@@ -95,7 +95,7 @@ func TestFollowerResetsWhenEventsAreGone(t *testing.T) {
 	ctx := context.Background()
 	for i := 0; i < 5; i++ {
 		err := db.Write(ctx, func(tx *database.Tx) error {
-			_, err := event.Append(ctx, tx, hub, "a", "test.event", "", i, nil)
+			_, err := event.Append(ctx, tx, hub, "a", "test.event", "", i)
 			return err
 		})
 		if err != nil {
@@ -147,7 +147,7 @@ func TestLaggingVisitorStreamDeliversEverything(t *testing.T) {
 	for i := 0; i < total; i += 100 {
 		err := db.Write(ctx, func(tx *database.Tx) error {
 			for j := 0; j < 100; j++ {
-				if _, err := event.Append(ctx, tx, hub, "a", "test.event", "v1", i+j, event.SameView); err != nil {
+				if _, err := event.Append(ctx, tx, hub, "a", "test.event", "v1", i+j); err != nil {
 					return err
 				}
 			}
@@ -192,7 +192,7 @@ func TestPruneDropsOnlyOldEvents(t *testing.T) {
 		newAccount(t, db, acc)
 		for i := 0; i < 12; i++ {
 			err := db.Write(ctx, func(tx *database.Tx) error {
-				_, err := event.Append(ctx, tx, hub, acc, "test.event", "", i, nil)
+				_, err := event.Append(ctx, tx, hub, acc, "test.event", "", i)
 				return err
 			})
 			if err != nil {
