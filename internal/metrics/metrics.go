@@ -43,45 +43,56 @@ func New(storedMessages func() int64, writer func() database.WriterStats) *Metri
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "parley_messages_stored_total", Help: "Messages stored by this process."},
 			func() float64 { return float64(storedMessages()) }),
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	for _, c := range []struct {
-		name, help string
-		value      func(database.WriterStats) float64
-	}{
-		{"parley_db_transactions_total", "Write transactions committed (or tried) by the group-commit writer.",
-			func(s database.WriterStats) float64 { return float64(s.Batches) }},
-		{"parley_db_writes_total", "Writes run by the group-commit writer; writes over transactions is the mean batch.",
-			func(s database.WriterStats) float64 { return float64(s.Writes) }},
-		{"parley_db_writer_busy_seconds_total", "Time the writer spent running transactions; its rate near 1 means the writer is saturated.",
-			func(s database.WriterStats) float64 { return s.Busy.Seconds() }},
-		{"parley_db_commit_seconds_total", "Time the writer spent committing (for SQLite: writing the log; it is synced beside the writer).",
-			func(s database.WriterStats) float64 { return s.Commit.Seconds() }},
-		{"parley_db_syncs_total", "SQLite: syncs of the log, each making the transactions committed before it durable.",
-			func(s database.WriterStats) float64 { return float64(s.Syncs) }},
-		{"parley_db_sync_seconds_total", "SQLite: time spent syncing the log (beside the writer).",
-			func(s database.WriterStats) float64 { return s.SyncTime.Seconds() }},
-		{"parley_db_log_restarts_total", "SQLite: times the writer copied the rest of the log into the database so the log could start again (writes wait meanwhile).",
-			func(s database.WriterStats) float64 { return float64(s.Restarts) }},
-		{"parley_db_log_restart_seconds_total", "SQLite: time the writer spent on those copies (part of the busy time).",
-			func(s database.WriterStats) float64 { return s.RestartTime.Seconds() }},
-	} {
-		m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: c.name, Help: c.help},
-			func() float64 { return c.value(writer()) }))
-	}
-	m.reg.MustRegister(writeWaits{writer})
+	m.reg.MustRegister(writerCollector{writer})
 	return m
 }
 
-// writeWaits exports how long writes waited for the database writer as a
-// histogram (the writer keeps the counts itself).
-type writeWaits struct{ writer func() database.WriterStats }
+// writerCounters are the database writer's counters, each read from one
+// snapshot of its stats.
+var writerCounters = []struct {
+	desc  *prometheus.Desc
+	value func(database.WriterStats) float64
+}{
+	{counterDesc("parley_db_transactions_total", "Write transactions committed (or tried) by the group-commit writer."),
+		func(s database.WriterStats) float64 { return float64(s.Batches) }},
+	{counterDesc("parley_db_writes_total", "Writes run by the group-commit writer; writes over transactions is the mean batch."),
+		func(s database.WriterStats) float64 { return float64(s.Writes) }},
+	{counterDesc("parley_db_writer_busy_seconds_total", "Time the writer spent running transactions; its rate near 1 means the writer is saturated."),
+		func(s database.WriterStats) float64 { return s.Busy.Seconds() }},
+	{counterDesc("parley_db_commit_seconds_total", "Time the writer spent committing (for SQLite: writing the log; it is synced beside the writer)."),
+		func(s database.WriterStats) float64 { return s.Commit.Seconds() }},
+	{counterDesc("parley_db_syncs_total", "SQLite: syncs of the log, each making the transactions committed before it durable."),
+		func(s database.WriterStats) float64 { return float64(s.Syncs) }},
+	{counterDesc("parley_db_sync_seconds_total", "SQLite: time spent syncing the log (beside the writer)."),
+		func(s database.WriterStats) float64 { return s.SyncTime.Seconds() }},
+	{counterDesc("parley_db_log_restarts_total", "SQLite: times the writer copied the rest of the log into the database so the log could start again (writes wait meanwhile)."),
+		func(s database.WriterStats) float64 { return float64(s.Restarts) }},
+	{counterDesc("parley_db_log_restart_seconds_total", "SQLite: time the writer spent on those copies (part of the busy time)."),
+		func(s database.WriterStats) float64 { return s.RestartTime.Seconds() }},
+}
+
+func counterDesc(name, help string) *prometheus.Desc { return prometheus.NewDesc(name, help, nil, nil) }
+
+// writerCollector exports the database writer's counters and, as a
+// histogram, how long writes waited for it (the writer keeps the counts
+// itself) — all from one snapshot, so rates taken together agree.
+type writerCollector struct{ writer func() database.WriterStats }
 
 var writeWaitsDesc = prometheus.NewDesc("parley_db_write_duration_seconds",
 	"Time a write waited for the database writer: its queue, the transaction and (SQLite) the log sync.", nil, nil)
 
-func (w writeWaits) Describe(ch chan<- *prometheus.Desc) { ch <- writeWaitsDesc }
+func (w writerCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, c := range writerCounters {
+		ch <- c.desc
+	}
+	ch <- writeWaitsDesc
+}
 
-func (w writeWaits) Collect(ch chan<- prometheus.Metric) {
+func (w writerCollector) Collect(ch chan<- prometheus.Metric) {
 	s := w.writer()
+	for _, c := range writerCounters {
+		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.CounterValue, c.value(s))
+	}
 	buckets := make(map[float64]uint64, len(database.WaitBuckets))
 	var n uint64
 	for i, le := range database.WaitBuckets {
