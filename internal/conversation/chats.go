@@ -30,6 +30,19 @@ func newChats() *chats { return &chats{m: make(map[string]Conversation)} }
 
 func chatKey(visitorID string) string { return "chat:" + visitorID }
 
+// remembered returns what the transaction, or else the memory, holds as
+// the visitor's latest chat: a copy the caller may change.
+func (s *Service) remembered(tx *database.Tx, visitorID string) (*Conversation, bool) {
+	if c, ok := tx.BatchValue(chatKey(visitorID)).(*Conversation); ok {
+		cp := *c
+		return &cp, true
+	}
+	s.chats.mu.Lock()
+	c, ok := s.chats.m[visitorID]
+	s.chats.mu.Unlock()
+	return &c, ok
+}
+
 // latestChat returns the visitor's latest chat conversation, without its
 // last message (the caller is about to replace it). The caller may change
 // the copy it gets.
@@ -37,15 +50,8 @@ func (s *Service) latestChat(ctx context.Context, tx *database.Tx, v contact.Vis
 	if s.chats == nil {
 		return latestChat(ctx, tx, v)
 	}
-	if c, ok := tx.BatchValue(chatKey(v.ID)).(*Conversation); ok {
-		cp := *c
-		return &cp, nil
-	}
-	s.chats.mu.Lock()
-	c, ok := s.chats.m[v.ID]
-	s.chats.mu.Unlock()
-	if ok && c.AccountID == v.AccountID {
-		return &c, nil
+	if c, ok := s.remembered(tx, v.ID); ok && c.AccountID == v.AccountID {
+		return c, nil
 	}
 	fromDB, err := latestChat(ctx, tx, v)
 	if err != nil {
@@ -86,17 +92,7 @@ func (s *Service) savedChat(tx *database.Tx, c *Conversation, started bool) {
 		return
 	}
 	if !started {
-		latest, ok := tx.BatchValue(chatKey(*c.VisitorID)).(*Conversation)
-		if !ok {
-			s.chats.mu.Lock()
-			cached, found := s.chats.m[*c.VisitorID]
-			s.chats.mu.Unlock()
-			if !found {
-				return
-			}
-			latest = &cached
-		}
-		if latest.ID != c.ID {
+		if latest, ok := s.remembered(tx, *c.VisitorID); !ok || latest.ID != c.ID {
 			return
 		}
 	}
