@@ -31,16 +31,19 @@ func TestLoadSmoke(t *testing.T) {
 		// rounds runs the same command this many times on the same data
 		// (default once).
 		rounds int
+		// serverLog names the server's log with --server-log: it must be
+		// kept after a run that succeeded.
+		serverLog bool
 	}{
 		{"a chat between 100 visitors and 4 agents loses nothing",
 			[]string{"chat", "--accounts", "2", "--visitors", "50", "--agents", "2", "--rate", "150", "--duration", "2s", "--reply-share", "0.2"},
-			map[string]int64{"sessions": 100, "connects": 104, "sent": 300, "acked": 300, "delivered": 600, "verified_stored": 300}, 0},
+			map[string]int64{"sessions": 100, "connects": 104, "sent": 300, "acked": 300, "delivered": 600, "verified_stored": 300}, 0, false},
 		{"200 visitors over two processes resume after a storm with nothing missing",
 			[]string{"storm", "--visitors", "200", "--per-process", "120", "--away", "2", "--window", "2s"},
-			map[string]int64{"sessions": 200, "reconnects": 200, "resumed": 200, "away_sent": 400, "sent": 400, "acked": 400}, 0},
+			map[string]int64{"sessions": 200, "reconnects": 200, "resumed": 200, "away_sent": 400, "sent": 400, "acked": 400}, 0, false},
 		{"a second chat on the data of the first works (its first owner exists already)",
 			[]string{"chat", "--accounts", "2", "--visitors", "5", "--agents", "1", "--rate", "20", "--duration", "1s"},
-			map[string]int64{"sessions": 10, "sent": 20, "acked": 20, "verified_stored": 20}, 2},
+			map[string]int64{"sessions": 10, "sent": 20, "acked": 20, "verified_stored": 20}, 2, true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -49,6 +52,10 @@ func TestLoadSmoke(t *testing.T) {
 			out := filepath.Join(t.TempDir(), "report.json")
 			args := append([]string{"load"}, tc.args...)
 			args = append(args, "--quiet", "--json", out, "--bin", bin, "--timeout", "60s", "--source-ips", "4")
+			serverLog := filepath.Join(t.TempDir(), "server.log")
+			if tc.serverLog {
+				args = append(args, "--server-log", serverLog)
+			}
 			if tg.URL != "" {
 				args = append(args, "--database-url", tg.URL)
 			} else {
@@ -116,6 +123,15 @@ func TestLoadSmoke(t *testing.T) {
 				}
 				if strings.HasPrefix(tc.args[0], "storm") && rep.Processes != 2 {
 					t.Errorf("processes = %d, want 2 (the storm's sockets exceed --per-process)", rep.Processes)
+				}
+				if tc.serverLog {
+					// Each round's server appends to the log it was given.
+					b, err := os.ReadFile(serverLog)
+					if err != nil {
+						t.Errorf("--server-log: %v", err)
+					} else if n := strings.Count(string(b), "msg=listening "); n != round+1 {
+						t.Errorf("--server-log holds %d server starts after round %d, want %d:\n%s", n, round+1, round+1, b)
+					}
 				}
 				if t.Failed() {
 					t.Fatalf("round %d output:\n%s", round+1, output)

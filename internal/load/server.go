@@ -44,6 +44,7 @@ type server struct {
 	cmd           *exec.Cmd
 	exited        chan struct{}
 	logFile       *os.File
+	removeLog     bool // the log is the run's temporary one
 }
 
 // randomHex returns n random bytes in hex: run ids and throwaway
@@ -79,6 +80,7 @@ func startOwnServer(ctx context.Context, cfg Config) (*server, error) {
 	s.logPath = cfg.ServerLog
 	if s.logPath == "" {
 		s.logPath = filepath.Join(work, "server.log")
+		s.removeLog = true
 	}
 	if s.logFile, err = os.OpenFile(s.logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644); err != nil {
 		return nil, err
@@ -221,7 +223,7 @@ func (s *server) cleanup(keepLog bool) string {
 	if s.removeData {
 		os.RemoveAll(s.dataDir)
 	}
-	if keepLog {
+	if keepLog || !s.removeLog {
 		return s.logPath
 	}
 	os.Remove(s.logPath)
