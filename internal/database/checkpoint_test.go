@@ -116,3 +116,47 @@ func TestCheckpointKeepsTheLogBounded(t *testing.T) {
 		t.Fatalf("after reopening: %d contacts (%v), want %d", n, err, writers*perWriter)
 	}
 }
+
+// Once the writer's copy before a restart has taken everything, the
+// restart is done: the writer does not copy again before its next batch
+// (that second copy held up every write for about as long as a sync, and
+// restarted a log of a few pages once more).
+func TestOneCopyPerLogRestart(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	db := openSQLite(t, dir)
+	defer db.Close()
+	const restartAt = 100
+	db.SetRestartFrames(restartAt)
+	// One commit of about 2×restartAt pages.
+	pad := strings.Repeat("x", 3000) // most of a page per row
+	err := db.Write(ctx, func(tx *database.Tx) error {
+		for i := range 2 * restartAt {
+			_, err := tx.Exec(ctx, `INSERT INTO contacts (id, account_id, name, created_at, updated_at) VALUES (?, 'a1', ?, 0, 0)`,
+				fmt.Sprintf("c%04d", i), pad)
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The background checkpoint sees the log past restartAt and asks the
+	// writer for a restart; no write comes meanwhile, so the writer's
+	// copies below run as if between two batches.
+	deadline := time.Now().Add(10 * time.Second)
+	for !db.RestartWanted() {
+		if time.Now().After(deadline) {
+			t.Fatalf("no restart asked for with a log of %d pages (restart at %d)", db.LogFrames(), restartAt)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if !db.CopyBeforeBatch() {
+		t.Fatal("the writer did not copy before its batch although a restart was asked for")
+	}
+	if db.CopyBeforeBatch() {
+		t.Error("the writer copied again before the next batch although everything was copied")
+	}
+}

@@ -97,7 +97,8 @@ func Open(ctx context.Context, opts Opts) (*DB, error) {
 		// either (see checkpoint.go).
 		writeParams := strings.Replace(params, "synchronous(FULL)", "synchronous(NORMAL)", 1)
 		// The writer's page cache is 8 MiB, the readers' 32. When a b-tree
-		// page splits, SQLite renumbers a page to the lock-byte page (1 GiB
+		// page splits and the new pages are out of order, SQLite swaps
+		// their numbers through the page just past the lock-byte page (1 GiB
 		// into the file) for a moment (balance_nonroot); the page cache
 		// then remembers that number as its largest, and at the end of the
 		// transaction walks its whole hash table to drop pages past the end

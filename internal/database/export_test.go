@@ -10,3 +10,11 @@ func (db *DB) LogFrames() int64 { return db.ckpt.frames.Load() }
 // BreakLogSync points the writer's log sync at a file that does not exist,
 // so every sync fails.
 func (db *DB) BreakLogSync() { db.writer.sync.path += ".missing" }
+
+// RestartWanted reports whether the writer is to restart the log before
+// its next batch.
+func (db *DB) RestartWanted() bool { return db.ckpt.restart.Load() }
+
+// CopyBeforeBatch runs what the writer runs before a batch (call it only
+// while nothing is written) and reports whether it copied.
+func (db *DB) CopyBeforeBatch() bool { return db.ckpt.beforeBatch() }
