@@ -22,10 +22,11 @@ import (
 // writer itself, between two batches (nothing else writes then), copies the
 // little that is left, and SQLite writes the log from its beginning again
 // at the next transaction — unless a reader still holds an older snapshot,
-// when the next background checkpoint asks again. Past hardLimit times restartFrames the
-// writer also waits a moment for such readers. The log thus stays near
-// restartFrames pages, and within hardLimit times that even under readers
-// that never pause (SQLite's own checkpoint is not bounded there at all).
+// when the next background checkpoint asks again. Past hardLimit times
+// restartFrames the writer also waits a moment for such readers. The log
+// thus stays near restartFrames pages, and within hardLimit times that even
+// under readers that never pause (SQLite's own checkpoint is not bounded
+// there at all).
 const (
 	// checkpointEvery is the least time between background checkpoints:
 	// pages changed again within it are copied once.
@@ -104,10 +105,10 @@ func (c *checkpointer) run() {
 // older snapshot — the batch's transaction writes the log from its
 // beginning again. Once everything is copied it is done (copying again
 // before the next batch cost as long as a sync); otherwise the next batch
-// tries again. Past
-// hardLimit times restartAt it also waits (at most restartWait) for such
-// readers to finish, so the log cannot grow without bound under readers
-// that never pause. It reports whether it ran a checkpoint.
+// tries again. Past hardLimit times restartAt it also waits (at most
+// restartWait) for such readers to finish, so the log cannot grow without
+// bound under readers that never pause. It reports whether it ran a
+// checkpoint.
 func (c *checkpointer) beforeBatch() bool {
 	if !c.restart.Load() {
 		return false
