@@ -52,8 +52,9 @@ func TestLoadSmoke(t *testing.T) {
 			out := filepath.Join(t.TempDir(), "report.json")
 			args := append([]string{"load"}, tc.args...)
 			args = append(args, "--quiet", "--json", out, "--bin", bin, "--timeout", "60s", "--source-ips", "4")
-			serverLog := filepath.Join(t.TempDir(), "server.log")
+			var serverLog string
 			if tc.serverLog {
+				serverLog = filepath.Join(t.TempDir(), "server.log")
 				args = append(args, "--server-log", serverLog)
 			}
 			if tg.URL != "" {
