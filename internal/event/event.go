@@ -5,6 +5,7 @@
 package event
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -71,26 +72,101 @@ func AppendAt(ctx context.Context, tx *database.Tx, hub *Hub, accountID string, 
 	if err != nil {
 		return err
 	}
-	// Encoded and stored once for both audiences: an empty visitor_data
-	// means "the same as data" (events logged by older versions may hold
-	// a view of their own, which VisitorEvents still reads).
-	var vidArg, vdArg any
-	if visitorID != "" {
-		vidArg, vdArg = visitorID, ""
-	}
-	if _, err := tx.Exec(ctx, `INSERT INTO events (account_id, seq, type, data, visitor_id, visitor_data, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		accountID, seq, typ, string(b), vidArg, vdArg, time.Now().UnixMicro()); err != nil {
-		return fmt.Errorf("append event: %w", err)
-	}
+	tx.MarkDirty()
 	e := &Event{AccountID: accountID, Seq: seq, Type: typ, VisitorID: visitorID, AgentFrame: Frame(typ, seq, b)}
 	if visitorID != "" {
+		// Encoded and stored once for both audiences (a visitor never has
+		// a view of their own).
 		e.VisitorFrame = e.AgentFrame
+	}
+	if err := pend(ctx, tx, e, b); err != nil {
+		return err
 	}
 	if hub != nil {
 		tx.AfterCommit(func() { hub.Publish(e) })
 	}
 	return nil
 }
+
+// maxGroup bounds how many events one row of the log holds, so a reader
+// starting after seq N finds the row holding N+1 at or after N+1-maxGroup.
+const maxGroup = 16
+
+// group is a run of events the transaction appended for one account and
+// audience, not yet written: consecutive seqs, the same visitor (or none).
+type group struct {
+	accountID, visitorID string
+	events               []*Event
+	data                 []byte // the first event's object, while it is alone
+}
+
+// pend adds e to its account's pending group, or writes that group and
+// starts a new one when e does not continue it. The transaction writes the
+// last group of each account just before it commits. A visitor's message
+// thus writes one row for its message.created and conversation.updated, and
+// so does an agent's reply: each row costs an insert into the table and
+// into each of its two indexes.
+func pend(ctx context.Context, tx *database.Tx, e *Event, data []byte) error {
+	key := "events:" + e.AccountID
+	g, _ := tx.BatchValue(key).(*group)
+	if g != nil && len(g.events) > 0 {
+		last := g.events[len(g.events)-1]
+		if g.visitorID == e.VisitorID && e.Seq == last.Seq+1 && len(g.events) < maxGroup {
+			g.events = append(g.events, e)
+			return nil
+		}
+		if err := g.write(ctx, tx); err != nil {
+			return err
+		}
+	}
+	if g == nil {
+		g = &group{accountID: e.AccountID}
+		tx.SetBatchValue(key, g, func(tx *database.Tx) error { return g.write(ctx, tx) })
+	}
+	g.visitorID, g.events, g.data = e.VisitorID, append(g.events[:0], e), data
+	return nil
+}
+
+// write inserts the pending group as one row and empties it. A row of one
+// event keeps the object as data (end_seq NULL); a row of several holds
+// their frames, one per line (JSON never holds a raw newline).
+func (g *group) write(ctx context.Context, tx *database.Tx) error {
+	if len(g.events) == 0 {
+		return nil
+	}
+	first := g.events[0]
+	typ, data, end := first.Type, g.data, any(nil)
+	if len(g.events) > 1 {
+		n := len(g.events) - 1
+		for _, e := range g.events {
+			n += len(e.AgentFrame)
+		}
+		buf := make([]byte, 0, n)
+		for i, e := range g.events {
+			if i > 0 {
+				buf = append(buf, '\n')
+			}
+			buf = append(buf, e.AgentFrame...)
+		}
+		typ, data, end = groupType, buf, g.events[len(g.events)-1].Seq
+	}
+	// An empty visitor_data means "the same as data" (events logged by
+	// older versions may hold a view of their own, which VisitorEvents
+	// still reads).
+	var vidArg, vdArg any
+	if g.visitorID != "" {
+		vidArg, vdArg = g.visitorID, ""
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO events (account_id, seq, end_seq, type, data, visitor_id, visitor_data, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		g.accountID, first.Seq, end, typ, string(data), vidArg, vdArg, time.Now().UnixMicro()); err != nil {
+		return fmt.Errorf("append event: %w", err)
+	}
+	g.events, g.data = g.events[:0], nil
+	return nil
+}
+
+// groupType is the type column of a row holding several events.
+const groupType = "group"
 
 // Reserve hands out the account's next seq for AppendAt. The first event of
 // an account in a transaction reads the account's last seq under the
@@ -148,49 +224,91 @@ func (l *Log) Bounds(ctx context.Context, accountID string) (oldest, latest int6
 	return o.Int64, latest, err
 }
 
-// AgentEvents returns up to limit events of the account after seq.
-func (l *Log) AgentEvents(ctx context.Context, accountID string, after int64, limit int) ([]*Event, error) {
-	rows, err := l.db.Query(ctx, `SELECT seq, type, data FROM events WHERE account_id = ? AND seq > ? ORDER BY seq LIMIT ?`, accountID, after, limit)
+// AgentEvents returns the events of the account after seq, from up to
+// limit rows of the log; full reports that it read limit rows (there may
+// be more). The row holding seq+1 may begin up to maxGroup-1 seqs before
+// it; rows ending by seq are not read.
+func (l *Log) AgentEvents(ctx context.Context, accountID string, after int64, limit int) (evs []*Event, full bool, err error) {
+	rows, err := l.db.Query(ctx, `SELECT seq, end_seq, type, data FROM events WHERE account_id = ? AND seq > ? AND coalesce(end_seq, seq) > ? ORDER BY seq LIMIT ?`,
+		accountID, after-(maxGroup-1), after, limit)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	defer rows.Close()
-	var out []*Event
-	for rows.Next() {
-		e := &Event{AccountID: accountID}
-		var data string
-		if err := rows.Scan(&e.Seq, &e.Type, &data); err != nil {
-			return nil, err
-		}
-		e.AgentFrame = Frame(e.Type, e.Seq, []byte(data))
-		out = append(out, e)
-	}
-	return out, rows.Err()
+	return readEvents(rows, accountID, "", after, limit)
 }
 
-// VisitorEvents returns up to limit events a visitor may see after seq.
-func (l *Log) VisitorEvents(ctx context.Context, accountID, visitorID string, after int64, limit int) ([]*Event, error) {
-	// An empty visitor_data is the same as data (see AppendAt).
-	rows, err := l.db.Query(ctx, `SELECT seq, type, CASE WHEN visitor_data = '' THEN data ELSE visitor_data END FROM events
-		WHERE visitor_id = ? AND seq > ? AND account_id = ? AND visitor_data IS NOT NULL ORDER BY seq LIMIT ?`, visitorID, after, accountID, limit)
+// VisitorEvents returns the events a visitor may see after seq, from up to
+// limit rows of the log; full as for AgentEvents.
+func (l *Log) VisitorEvents(ctx context.Context, accountID, visitorID string, after int64, limit int) (evs []*Event, full bool, err error) {
+	// An empty visitor_data is the same as data (see group.write).
+	rows, err := l.db.Query(ctx, `SELECT seq, end_seq, type, CASE WHEN visitor_data = '' THEN data ELSE visitor_data END FROM events
+		WHERE visitor_id = ? AND seq > ? AND coalesce(end_seq, seq) > ? AND account_id = ? AND visitor_data IS NOT NULL ORDER BY seq LIMIT ?`,
+		visitorID, after-(maxGroup-1), after, accountID, limit)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	defer rows.Close()
-	var out []*Event
-	for rows.Next() {
-		e := &Event{AccountID: accountID, VisitorID: visitorID}
-		var data string
-		if err := rows.Scan(&e.Seq, &e.Type, &data); err != nil {
-			return nil, err
-		}
-		e.VisitorFrame = Frame(e.Type, e.Seq, []byte(data))
-		out = append(out, e)
-	}
-	return out, rows.Err()
+	return readEvents(rows, accountID, visitorID, after, limit)
 }
 
-// pruneChunk bounds how many events one prune step reads and deletes, so
+// readEvents turns rows of (seq, end_seq, type, data) into the events after
+// seq `after`, as frames for the audience (visitorID empty: agents).
+func readEvents(rows *sql.Rows, accountID, visitorID string, after int64, limit int) ([]*Event, bool, error) {
+	defer rows.Close()
+	var out []*Event
+	n := 0
+	for rows.Next() {
+		n++
+		var seq int64
+		var end sql.NullInt64
+		var typ, data string
+		if err := rows.Scan(&seq, &end, &typ, &data); err != nil {
+			return nil, false, err
+		}
+		if !end.Valid {
+			if seq > after {
+				out = append(out, newEvent(accountID, visitorID, seq, typ, Frame(typ, seq, []byte(data))))
+			}
+			continue
+		}
+		// Several events: their frames, one per line, seq to end_seq.
+		frames := []byte(data)
+		for s := seq; s <= end.Int64; s++ {
+			frame, rest, _ := bytes.Cut(frames, []byte{'\n'})
+			frames = rest
+			if len(frame) == 0 {
+				return nil, false, fmt.Errorf("event log row %d of account %s: %d frames, want %d", seq, accountID, s-seq, end.Int64-seq+1)
+			}
+			if s > after {
+				out = append(out, newEvent(accountID, visitorID, s, frameType(frame), frame))
+			}
+		}
+	}
+	return out, n == limit, rows.Err()
+}
+
+func newEvent(accountID, visitorID string, seq int64, typ string, frame []byte) *Event {
+	e := &Event{AccountID: accountID, VisitorID: visitorID, Seq: seq, Type: typ}
+	if visitorID == "" {
+		e.AgentFrame = frame
+	} else {
+		e.VisitorFrame = frame
+	}
+	return e
+}
+
+// frameType reads back the type Frame quoted at the start of a frame:
+// {"type":"…",…}.
+func frameType(frame []byte) string {
+	rest, _ := bytes.CutPrefix(frame, []byte(`{"type":`))
+	if end := bytes.IndexByte(rest, ','); end > 0 {
+		if typ, err := strconv.Unquote(string(rest[:end])); err == nil {
+			return typ
+		}
+	}
+	return ""
+}
+
+// pruneChunk bounds how many rows one prune step reads and deletes, so
 // pruning never holds the writer for long.
 const pruneChunk = 5000
 
@@ -219,9 +337,10 @@ func (l *Log) Prune(ctx context.Context, keep time.Duration) (int64, error) {
 	var total int64
 	for _, acc := range accounts {
 		for {
-			var upto sql.NullInt64
-			err := l.db.QueryRow(ctx, `SELECT max(seq) FROM (SELECT seq, created_at FROM events WHERE account_id = ? ORDER BY seq LIMIT ?) oldest WHERE created_at < ?`,
-				acc, pruneChunk, cutoff).Scan(&upto)
+			// Rows of several events (see group) count as many.
+			var upto, events sql.NullInt64
+			err := l.db.QueryRow(ctx, `SELECT max(seq), sum(coalesce(end_seq, seq) - seq + 1) FROM (SELECT seq, end_seq, created_at FROM events WHERE account_id = ? ORDER BY seq LIMIT ?) oldest WHERE created_at < ?`,
+				acc, pruneChunk, cutoff).Scan(&upto, &events)
 			if err != nil {
 				return total, err
 			}
@@ -239,7 +358,7 @@ func (l *Log) Prune(ctx context.Context, keep time.Duration) (int64, error) {
 			if err != nil {
 				return total, err
 			}
-			total += n
+			total += events.Int64
 			if n < pruneChunk {
 				break
 			}

@@ -78,7 +78,7 @@ func TestAppendGivesContiguousSeqsInCommitOrder(t *testing.T) {
 	if err != nil || oldest != 1 || latest != int64(want) {
 		t.Fatalf("Bounds = %d, %d, %v; want 1, %d", oldest, latest, err, want)
 	}
-	evs, err := log.AgentEvents(ctx, "a", 10, 1000)
+	evs, _, err := log.AgentEvents(ctx, "a", 10, 1000)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -227,5 +227,128 @@ func TestPruneDropsOnlyOldEvents(t *testing.T) {
 	defer f.Close()
 	if err := f.Begin(ctx, 3); !errors.Is(err, event.ErrReset) {
 		t.Errorf("Begin(3) after pruning = %v, want ErrReset", err)
+	}
+}
+
+// The events one transaction appends for the same audience are stored as one
+// row (at most 16), and every reader gets them back one by one: agents all of
+// them, a visitor only theirs, from any seq, in order, none twice.
+func TestGroupedEventsReplayOneByOne(t *testing.T) {
+	db := testdb.Open(t)
+	hub := event.NewHub()
+	newAccount(t, db, "a")
+	ctx := context.Background()
+	// One write: v1 ×2, agents only, v1, v2 ×40 (three rows: 16, 16, 8), v1.
+	audiences := []string{"v1", "v1", "", "v1"}
+	for i := 0; i < 40; i++ {
+		audiences = append(audiences, "v2")
+	}
+	audiences = append(audiences, "v1")
+	err := db.Write(ctx, func(tx *database.Tx) error {
+		for i, v := range audiences {
+			if _, err := event.Append(ctx, tx, hub, "a", "test.event", v, map[string]int{"i": i + 1}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows int
+	if err := db.QueryRow(ctx, `SELECT count(*) FROM events`).Scan(&rows); err != nil {
+		t.Fatal(err)
+	}
+	if rows != 7 {
+		t.Errorf("%d events stored in %d rows, want 7 (v1 v1 | agents | v1 | v2 ×16 | ×16 | ×8 | v1)", len(audiences), rows)
+	}
+	log := event.NewLog(db)
+	check := func(who string, evs []*event.Event, after int64, want []int64) {
+		t.Helper()
+		var got []int64
+		for _, e := range evs {
+			frame := e.AgentFrame
+			if who != "" {
+				frame = e.VisitorFrame
+			}
+			var f struct {
+				Type string
+				Seq  int64
+				Data struct{ I int64 }
+			}
+			if err := json.Unmarshal(frame, &f); err != nil {
+				t.Fatalf("%s after %d: frame %q: %v", who, after, frame, err)
+			}
+			if f.Seq != e.Seq || f.Data.I != e.Seq || f.Type != "test.event" || e.Type != "test.event" {
+				t.Fatalf("%s after %d: event %d (%s) carries frame %s", who, after, e.Seq, e.Type, frame)
+			}
+			got = append(got, e.Seq)
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("%s after %d: got seqs %v, want %v", who, after, got, want)
+		}
+	}
+	n := int64(len(audiences))
+	for after := int64(0); after <= n; after++ {
+		var agents []int64
+		seen := map[string][]int64{}
+		for i, v := range audiences {
+			if seq := int64(i + 1); seq > after {
+				agents = append(agents, seq)
+				if v != "" {
+					seen[v] = append(seen[v], seq)
+				}
+			}
+		}
+		evs, _, err := log.AgentEvents(ctx, "a", after, 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		check("", evs, after, agents)
+		for _, v := range []string{"v1", "v2"} {
+			evs, _, err := log.VisitorEvents(ctx, "a", v, after, 1000)
+			if err != nil {
+				t.Fatal(err)
+			}
+			check(v, evs, after, seen[v])
+		}
+	}
+	// Paging through the log two rows at a time misses nothing.
+	for _, who := range []string{"", "v2"} {
+		var got []int64
+		for after, full := int64(0), true; full; {
+			var evs []*event.Event
+			var err error
+			if who == "" {
+				evs, full, err = log.AgentEvents(ctx, "a", after, 2)
+			} else {
+				evs, full, err = log.VisitorEvents(ctx, "a", who, after, 2)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, e := range evs {
+				got = append(got, e.Seq)
+				after = e.Seq
+			}
+		}
+		want := int64(len(audiences))
+		if who != "" {
+			want = 40
+		}
+		if int64(len(got)) != want || got[0] >= got[len(got)-1] {
+			t.Errorf("paging %q two rows at a time: %d events (%v), want %d", who, len(got), got, want)
+		}
+	}
+	// Pruning counts events, not rows.
+	err = db.Write(ctx, func(tx *database.Tx) error {
+		_, err := tx.Exec(ctx, `UPDATE events SET created_at = 0`)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pruned, err := log.Prune(ctx, time.Hour); err != nil || pruned != n {
+		t.Errorf("Prune = %d, %v; want %d", pruned, err, n)
 	}
 }

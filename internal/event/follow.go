@@ -86,11 +86,12 @@ func (f *Follower) Start(ctx context.Context, after int64, send func([]byte) err
 func (f *Follower) catchUp(ctx context.Context, send func([]byte) error) error {
 	for {
 		var evs []*Event
+		var full bool
 		var err error
 		if f.visitorID == "" {
-			evs, err = f.log.AgentEvents(ctx, f.accountID, f.last, replayPage)
+			evs, full, err = f.log.AgentEvents(ctx, f.accountID, f.last, replayPage)
 		} else {
-			evs, err = f.log.VisitorEvents(ctx, f.accountID, f.visitorID, f.last, replayPage)
+			evs, full, err = f.log.VisitorEvents(ctx, f.accountID, f.visitorID, f.last, replayPage)
 		}
 		if err != nil {
 			return err
@@ -100,7 +101,7 @@ func (f *Follower) catchUp(ctx context.Context, send func([]byte) error) error {
 				return err
 			}
 		}
-		if len(evs) < replayPage {
+		if !full {
 			return nil
 		}
 	}
