@@ -87,7 +87,7 @@ func (s *Server) serveAgent(ctx context.Context, ws *stream.Socket, f *event.Fol
 		g.Inc()
 		defer g.Dec()
 	}
-	if err := stream.Serve(ctx, ws, f, stream.Options{
+	err := stream.Serve(ctx, ws, f, stream.Options{
 		Begin:  begin,
 		Handle: s.agentFrame(a),
 		Authorized: func(ctx context.Context) bool {
@@ -95,9 +95,8 @@ func (s *Server) serveAgent(ctx context.Context, ws *stream.Socket, f *event.Fol
 			return err == nil
 		},
 		RecheckEvery: s.StreamRecheck,
-	}); err != nil {
-		s.log.Debug("agent_stream_closed", "agent_id", a.ID, "err", err)
-	}
+	})
+	s.log.Debug("agent_stream_closed", "agent_id", a.ID, "err", err) // clean closes too
 }
 
 // agentFrame handles what a dashboard sends: typing, and message.send for

@@ -386,9 +386,10 @@ func (a *API) serveVisitor(ctx context.Context, ws *stream.Socket, f *event.Foll
 			a.left(v)
 		}
 	}()
-	if err := stream.Serve(ctx, ws, f, stream.Options{Begin: begin, Handle: a.frame(v)}); err != nil {
-		a.log.Debug("visitor_stream_closed", "visitor_id", v.ID, "err", err)
-	}
+	// Every close is logged, a clean one (nil err) too: whether the
+	// client's close or a failed write ends the socket first is a race.
+	err := stream.Serve(ctx, ws, f, stream.Options{Begin: begin, Handle: a.frame(v)})
+	a.log.Debug("visitor_stream_closed", "visitor_id", v.ID, "err", err)
 }
 
 // announce tells the account's agents whether a visitor is connected.
