@@ -316,8 +316,14 @@ func (s *Service) saveConversation(ctx context.Context, tx *database.Tx, c *Conv
 	if c.ResolvedAt != nil {
 		resolvedAt = micros(*c.ResolvedAt)
 	}
-	_, err := tx.Exec(ctx, `UPDATE conversations SET status = ?, assignee_id = ?, updated_at = ?, last_message_at = ?, resolved_at = ?, resolved_by = ?, last_message_id = ? WHERE id = ?`,
-		c.Status, c.AssigneeID, micros(c.UpdatedAt), micros(c.LastMessageAt), resolvedAt, c.ResolvedBy, c.lastMessageID, c.ID)
+	// event_seq is the seq of this conversation.updated: a visitor's
+	// stream replays the conversation's state from it (VisitorEvents).
+	seq, err := event.Reserve(ctx, tx, c.AccountID)
+	if err != nil {
+		return err
+	}
+	_, err = tx.Exec(ctx, `UPDATE conversations SET status = ?, assignee_id = ?, updated_at = ?, last_message_at = ?, resolved_at = ?, resolved_by = ?, last_message_id = ?, event_seq = ? WHERE id = ?`,
+		c.Status, c.AssigneeID, micros(c.UpdatedAt), micros(c.LastMessageAt), resolvedAt, c.ResolvedBy, c.lastMessageID, seq, c.ID)
 	if err != nil {
 		return fmt.Errorf("update conversation: %w", err)
 	}
@@ -329,8 +335,7 @@ func (s *Service) saveConversation(ctx context.Context, tx *database.Tx, c *Conv
 	if c.VisitorID != nil {
 		visitorID = *c.VisitorID
 	}
-	_, err = event.Append(ctx, tx, s.hub, c.AccountID, event.ConversationUpdated, visitorID, c)
-	return err
+	return event.AppendAt(ctx, tx, s.hub, c.AccountID, seq, event.ConversationUpdated, visitorID, c)
 }
 
 // change runs a rule-checked state change of one conversation: check decides

@@ -9,6 +9,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -53,8 +54,10 @@ func Frame(typ string, seq int64, data []byte) []byte {
 
 // Append adds an event to the account's log inside tx and returns its seq.
 // data is the object as agents see it; visitorID, when not empty, is the
-// visitor who sees it too, exactly so (a visitor never has a view of their
-// own). The event is published to the hub after the transaction commits.
+// visitor who sees it live too, exactly so (a visitor never has a view of
+// their own; a visitor's replay comes from the Log's VisitorSource, which
+// must build the same frame). The event is published to the hub after the
+// transaction commits.
 func Append(ctx context.Context, tx *database.Tx, hub *Hub, accountID, typ, visitorID string, data any) (int64, error) {
 	seq, err := Reserve(ctx, tx, accountID)
 	if err != nil {
@@ -75,8 +78,8 @@ func AppendAt(ctx context.Context, tx *database.Tx, hub *Hub, accountID string, 
 	tx.MarkDirty()
 	e := &Event{AccountID: accountID, Seq: seq, Type: typ, VisitorID: visitorID, AgentFrame: Frame(typ, seq, b)}
 	if visitorID != "" {
-		// Encoded and stored once for both audiences (a visitor never has
-		// a view of their own).
+		// Encoded once for both audiences (a visitor never has a view of
+		// their own).
 		e.VisitorFrame = e.AgentFrame
 	}
 	if err := pend(ctx, tx, e, b); err != nil {
@@ -92,12 +95,12 @@ func AppendAt(ctx context.Context, tx *database.Tx, hub *Hub, accountID string, 
 // starting after seq N finds the row holding N+1 at or after N+1-maxGroup.
 const maxGroup = 16
 
-// group is a run of events the transaction appended for one account and
-// audience, not yet written: consecutive seqs, the same visitor (or none).
+// group is a run of events the transaction appended for one account, not
+// yet written: consecutive seqs.
 type group struct {
-	accountID, visitorID string
-	events               []*Event
-	data                 []byte // the first event's object, while it is alone
+	accountID string
+	events    []*Event
+	data      []byte // the first event's object, while it is alone
 }
 
 // pend adds e to its account's pending group, or writes that group and
@@ -105,13 +108,13 @@ type group struct {
 // last group of each account just before it commits. A visitor's message
 // thus writes one row for its message.created and conversation.updated, and
 // so does an agent's reply: each row costs an insert into the table and
-// into each of its two indexes.
+// into its key.
 func pend(ctx context.Context, tx *database.Tx, e *Event, data []byte) error {
 	key := "events:" + e.AccountID
 	g, _ := tx.BatchValue(key).(*group)
 	if g != nil && len(g.events) > 0 {
 		last := g.events[len(g.events)-1]
-		if g.visitorID == e.VisitorID && e.Seq == last.Seq+1 && len(g.events) < maxGroup {
+		if e.Seq == last.Seq+1 && len(g.events) < maxGroup {
 			g.events = append(g.events, e)
 			return nil
 		}
@@ -123,7 +126,7 @@ func pend(ctx context.Context, tx *database.Tx, e *Event, data []byte) error {
 		g = &group{accountID: e.AccountID}
 		tx.SetBatchValue(key, g, func(tx *database.Tx) error { return g.write(ctx, tx) })
 	}
-	g.visitorID, g.events, g.data = e.VisitorID, append(g.events[:0], e), data
+	g.events, g.data = append(g.events[:0], e), data
 	return nil
 }
 
@@ -150,15 +153,11 @@ func (g *group) write(ctx context.Context, tx *database.Tx) error {
 		}
 		typ, data, end = groupType, buf, g.events[len(g.events)-1].Seq
 	}
-	// An empty visitor_data means "the same as data" (events logged by
-	// older versions may hold a view of their own, which VisitorEvents
-	// still reads).
-	var vidArg, vdArg any
-	if g.visitorID != "" {
-		vidArg, vdArg = g.visitorID, ""
-	}
-	if _, err := tx.Exec(ctx, `INSERT INTO events (account_id, seq, end_seq, type, data, visitor_id, visitor_data, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		g.accountID, first.Seq, end, typ, string(data), vidArg, vdArg, time.Now().UnixMicro()); err != nil {
+	// The visitor columns stay empty: a visitor's stream replays from
+	// the visitor's conversations (see VisitorSource), so the log keeps
+	// no index by visitor — the costliest page of every message it was.
+	if _, err := tx.Exec(ctx, `INSERT INTO events (account_id, seq, end_seq, type, data, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
+		g.accountID, first.Seq, end, typ, string(data), time.Now().UnixMicro()); err != nil {
 		return fmt.Errorf("append event: %w", err)
 	}
 	g.events, g.data = g.events[:0], nil
@@ -208,6 +207,18 @@ func Release(tx *database.Tx, accountID string, seq int64) {
 // Log reads the event log.
 type Log struct {
 	db *database.DB
+	// Visitors replays visitor streams; without it they cannot resume
+	// from a seq.
+	Visitors VisitorSource
+}
+
+// VisitorSource replays a visitor's stream from where the visitor's data
+// lives (the conversations and their messages), not from the log.
+type VisitorSource interface {
+	// VisitorEvents returns, in seq order, the events a visitor may see
+	// after seq `after`, at most limit of them or of what they are read
+	// from; full reports there may be more.
+	VisitorEvents(ctx context.Context, accountID, visitorID string, after int64, limit int) (evs []*Event, full bool, err error)
 }
 
 // NewLog returns a reader of the event log.
@@ -234,25 +245,21 @@ func (l *Log) AgentEvents(ctx context.Context, accountID string, after int64, li
 	if err != nil {
 		return nil, false, err
 	}
-	return readEvents(rows, accountID, "", after, limit)
+	return readEvents(rows, accountID, after, limit)
 }
 
-// VisitorEvents returns the events a visitor may see after seq, from up to
-// limit rows of the log; full as for AgentEvents.
+// VisitorEvents returns the events a visitor may see after seq, from the
+// log's VisitorSource.
 func (l *Log) VisitorEvents(ctx context.Context, accountID, visitorID string, after int64, limit int) (evs []*Event, full bool, err error) {
-	// An empty visitor_data is the same as data (see group.write).
-	rows, err := l.db.Query(ctx, `SELECT seq, end_seq, type, CASE WHEN visitor_data = '' THEN data ELSE visitor_data END FROM events
-		WHERE visitor_id = ? AND seq > ? AND coalesce(end_seq, seq) > ? AND account_id = ? AND visitor_data IS NOT NULL ORDER BY seq LIMIT ?`,
-		visitorID, after-(maxGroup-1), after, accountID, limit)
-	if err != nil {
-		return nil, false, err
+	if l.Visitors == nil {
+		return nil, false, errors.New("event log: no source for visitor replays")
 	}
-	return readEvents(rows, accountID, visitorID, after, limit)
+	return l.Visitors.VisitorEvents(ctx, accountID, visitorID, after, limit)
 }
 
-// readEvents turns rows of (seq, end_seq, type, data) into the events after
-// seq `after`, as frames for the audience (visitorID empty: agents).
-func readEvents(rows *sql.Rows, accountID, visitorID string, after int64, limit int) ([]*Event, bool, error) {
+// readEvents turns rows of (seq, end_seq, type, data) into the agents'
+// events after seq `after`.
+func readEvents(rows *sql.Rows, accountID string, after int64, limit int) ([]*Event, bool, error) {
 	defer rows.Close()
 	var out []*Event
 	n := 0
@@ -266,7 +273,7 @@ func readEvents(rows *sql.Rows, accountID, visitorID string, after int64, limit 
 		}
 		if !end.Valid {
 			if seq > after {
-				out = append(out, newEvent(accountID, visitorID, seq, typ, Frame(typ, seq, []byte(data))))
+				out = append(out, newEvent(accountID, seq, typ, Frame(typ, seq, []byte(data))))
 			}
 			continue
 		}
@@ -279,21 +286,15 @@ func readEvents(rows *sql.Rows, accountID, visitorID string, after int64, limit 
 				return nil, false, fmt.Errorf("event log row %d of account %s: %d frames, want %d", seq, accountID, s-seq, end.Int64-seq+1)
 			}
 			if s > after {
-				out = append(out, newEvent(accountID, visitorID, s, frameType(frame), frame))
+				out = append(out, newEvent(accountID, s, frameType(frame), frame))
 			}
 		}
 	}
 	return out, n == limit, rows.Err()
 }
 
-func newEvent(accountID, visitorID string, seq int64, typ string, frame []byte) *Event {
-	e := &Event{AccountID: accountID, VisitorID: visitorID, Seq: seq, Type: typ}
-	if visitorID == "" {
-		e.AgentFrame = frame
-	} else {
-		e.VisitorFrame = frame
-	}
-	return e
+func newEvent(accountID string, seq int64, typ string, frame []byte) *Event {
+	return &Event{AccountID: accountID, Seq: seq, Type: typ, AgentFrame: frame}
 }
 
 // frameType reads back the type Frame quoted at the start of a frame:

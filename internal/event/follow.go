@@ -57,7 +57,9 @@ func (f *Follower) Begin(ctx context.Context, after int64) error {
 		f.last = latest
 		return nil
 	}
-	missing := after < latest && (oldest == 0 || oldest > after+1)
+	// A visitor's stream replays from the visitor's conversations, which
+	// are never pruned: only a seq the account never reached resets it.
+	missing := f.visitorID == "" && after < latest && (oldest == 0 || oldest > after+1)
 	if after > latest || missing {
 		return ErrReset
 	}

@@ -72,6 +72,7 @@ func New(opts Opts) *Server {
 	s.Contacts = contact.NewService(opts.DB, hub)
 	s.Conversations = conversation.NewService(opts.DB, hub, s.Agents)
 	s.Contacts.Conversations = s.Conversations
+	s.Log.Visitors = s.Conversations // visitor streams replay from conversations
 	apiKeys := apikey.NewService(opts.DB)
 	m := metrics.New(s.Conversations.Stored, opts.DB.WriterStats)
 	widgetFiles, dashboardFiles := opts.WidgetFiles, opts.DashboardFiles

@@ -1,0 +1,74 @@
+package database_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/parley-chat/parley/internal/database"
+	"github.com/parley-chat/parley/internal/testdb"
+)
+
+// Upgrading a database written before visitor streams replayed from the
+// conversations (migration 8) marks every visitor's conversation as updated
+// at its account's latest seq, so a visitor resuming from before the
+// upgrade is sent the conversation's state; it drops the log's visitor
+// index. Conversations without a visitor (email) are not replayed to anyone.
+func TestUpgradeMarksVisitorConversationsForReplay(t *testing.T) {
+	ctx := context.Background()
+	tg := testdb.New(t)
+	open := func() *database.DB {
+		db, err := database.Open(ctx, database.Opts{URL: tg.URL, DataDir: tg.DataDir})
+		if err != nil {
+			t.Fatalf("open: %v", err)
+		}
+		return db
+	}
+	db := open()
+	err := db.Write(ctx, func(tx *database.Tx) error {
+		for _, q := range []string{
+			`INSERT INTO accounts (id, name, widget_key, created_at, last_seq) VALUES ('a1', 'A', 'k1', 0, 42), ('a2', 'B', 'k2', 0, 7)`,
+			`INSERT INTO contacts (id, account_id, created_at, updated_at) VALUES ('c1', 'a1', 0, 0), ('c2', 'a2', 0, 0)`,
+			`INSERT INTO visitors (id, account_id, contact_id, token_hash, created_at, last_seen_at) VALUES ('v1', 'a1', 'c1', 'h1', 0, 0), ('v2', 'a2', 'c2', 'h2', 0, 0)`,
+			`INSERT INTO conversations (id, account_id, visitor_id, contact_id, channel, status, created_at, updated_at, last_message_at) VALUES
+				('chat1', 'a1', 'v1', 'c1', 'chat', 'open', 0, 0, 0),
+				('mail1', 'a1', NULL, 'c1', 'email', 'open', 0, 0, 0),
+				('chat2', 'a2', 'v2', 'c2', 'chat', 'resolved', 0, 0, 0)`,
+			// Back to the schema before migration 8.
+			`ALTER TABLE conversations DROP COLUMN event_seq`,
+			`CREATE INDEX events_visitor ON events (visitor_id, seq) WHERE visitor_id IS NOT NULL`,
+			`DELETE FROM schema_migrations WHERE version = 8`,
+		} {
+			if _, err := tx.Exec(ctx, q); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	db = open()
+	defer db.Close()
+	for conv, want := range map[string]int64{"chat1": 42, "mail1": 0, "chat2": 7} {
+		var got int64
+		if err := db.QueryRow(ctx, `SELECT event_seq FROM conversations WHERE id = ?`, conv).Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		if got != want {
+			t.Errorf("%s: event_seq %d after the upgrade, want %d", conv, got, want)
+		}
+	}
+	var indexes int
+	q := `SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = 'events_visitor'`
+	if db.Dialect() == database.Postgres {
+		q = `SELECT count(*) FROM pg_indexes WHERE indexname = 'events_visitor' AND schemaname = current_schema()`
+	}
+	if err := db.QueryRow(ctx, q).Scan(&indexes); err != nil {
+		t.Fatal(err)
+	}
+	if indexes != 0 {
+		t.Error("the log's visitor index is still there after the upgrade")
+	}
+}
