@@ -157,6 +157,23 @@ func TestVisitorReplayIsTheLiveStream(t *testing.T) {
 		}
 	}
 
+	// The agents' log pruned to nothing: a visitor still resumes.
+	if n, err := e.Server.Log.Prune(context.Background(), -time.Hour); err != nil || n == 0 {
+		t.Fatalf("Prune = %d, %v; want the whole log pruned", n, err)
+	}
+	resumed, _, err := e.Dial(fmt.Sprintf("/widget/v1/stream?token=%s&after_seq=%d", v.Token, start), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resumed.CloseNow()
+	var got []string
+	for len(got) == 0 || readSeq(got[len(got)-1]) < end {
+		got = append(got, readRaw(t, resumed).raw)
+	}
+	if strings.Join(got, "\n") != strings.Join(want(start), "\n") {
+		t.Errorf("after the log was pruned, after_seq %d replayed\n%s\nwant\n%s", start, strings.Join(got, "\n"), strings.Join(want(start), "\n"))
+	}
+
 	// Past the account's latest seq: reset.
 	ws, _, err := e.Dial(fmt.Sprintf("/widget/v1/stream?token=%s&after_seq=%d", v.Token, e.LastSeq(acc.ID)+1), nil)
 	if err != nil {
