@@ -168,16 +168,11 @@ func (g *group) write(ctx context.Context, tx *database.Tx) error {
 const groupType = "group"
 
 // Reserve hands out the account's next seq for AppendAt. The first event of
-// an account in a transaction reads the account's latest seq under the
-// write lock, and the rest of the batch counts in memory.
-//
-// On PostgreSQL it locks the account row (an UPDATE), so seqs are handed
-// out in commit order across processes and nodes, and writes the new
-// accounts.last_seq once before commit. SQLite's writer already holds the
-// database's only write lock, so the newest row of the log is the latest
-// seq any process wrote: it reads that (see latestSQLite) and writes
-// nothing more — an UPDATE of the account per batch was a page of the log
-// and two statements more per message.
+// an account in a transaction reads the account's last seq under the
+// write lock — on PostgreSQL by locking the account row (an UPDATE), so seqs
+// are handed out in commit order across processes and nodes; SQLite's
+// writer already holds the database's only write lock — and the rest of the
+// batch counts in memory; the new last_seq is written once before commit.
 func Reserve(ctx context.Context, tx *database.Tx, accountID string) (int64, error) {
 	tx.MarkDirty()
 	key := "seq:" + accountID
@@ -186,49 +181,19 @@ func Reserve(ctx context.Context, tx *database.Tx, accountID string) (int64, err
 		return *cur, nil
 	}
 	cur := new(int64)
-	q := `SELECT ` + latestSQLite + ` FROM accounts a WHERE a.id = ?`
-	postgres := tx.Dialect() == database.Postgres
-	if postgres {
+	q := `SELECT last_seq FROM accounts WHERE id = ?`
+	if tx.Dialect() == database.Postgres {
 		q = `UPDATE accounts SET last_seq = last_seq WHERE id = ? RETURNING last_seq`
 	}
 	if err := tx.QueryRow(ctx, q, accountID).Scan(cur); err != nil {
 		return 0, fmt.Errorf("lock account for seq: %w", err)
 	}
 	*cur++
-	var write func(tx *database.Tx) error
-	if postgres {
-		write = func(tx *database.Tx) error {
-			_, err := tx.Exec(ctx, `UPDATE accounts SET last_seq = ? WHERE id = ?`, *cur, accountID)
-			return err
-		}
-	}
-	tx.SetBatchValue(key, cur, write)
+	tx.SetBatchValue(key, cur, func(tx *database.Tx) error {
+		_, err := tx.Exec(ctx, `UPDATE accounts SET last_seq = ? WHERE id = ?`, *cur, accountID)
+		return err
+	})
 	return *cur, nil
-}
-
-// latestSQLite is an account's latest seq on SQLite, for a query over
-// accounts a: the last seq of the log's newest row, or accounts.last_seq
-// when that is more — the seq the log reached before this version, or
-// before Prune emptied it (Prune moves last_seq up to what it deletes).
-const latestSQLite = `max(a.last_seq, coalesce((SELECT coalesce(e.end_seq, e.seq) FROM events e WHERE e.account_id = a.id ORDER BY e.seq DESC LIMIT 1), 0))`
-
-// latest is the latest-seq expression for a query over accounts a.
-func latest(d database.Dialect) string {
-	if d == database.Postgres {
-		return `a.last_seq`
-	}
-	return latestSQLite
-}
-
-// Latest returns an account's latest seq: every event up to it has
-// committed (seqs are handed out in commit order).
-func Latest(ctx context.Context, db *database.DB, accountID string) (int64, error) {
-	var seq int64
-	err := db.QueryRow(ctx, `SELECT `+latest(db.Dialect())+` FROM accounts a WHERE a.id = ?`, accountID).Scan(&seq)
-	if err == sql.ErrNoRows {
-		return 0, database.ErrNotFound
-	}
-	return seq, err
 }
 
 // Release gives back the seq Reserve just handed out, when nothing was
@@ -261,13 +226,13 @@ func NewLog(db *database.DB) *Log { return &Log{db: db} }
 
 // Bounds returns the oldest kept and the latest seq of an account (0, 0 for
 // an account without events).
-func (l *Log) Bounds(ctx context.Context, accountID string) (oldest, last int64, err error) {
+func (l *Log) Bounds(ctx context.Context, accountID string) (oldest, latest int64, err error) {
 	var o sql.NullInt64
-	err = l.db.QueryRow(ctx, `SELECT (SELECT min(seq) FROM events WHERE account_id = a.id), `+latest(l.db.Dialect())+` FROM accounts a WHERE a.id = ?`, accountID).Scan(&o, &last)
+	err = l.db.QueryRow(ctx, `SELECT (SELECT min(seq) FROM events WHERE account_id = ?), last_seq FROM accounts WHERE id = ?`, accountID, accountID).Scan(&o, &latest)
 	if err == sql.ErrNoRows {
 		return 0, 0, database.ErrNotFound
 	}
-	return o.Int64, last, err
+	return o.Int64, latest, err
 }
 
 // AgentEvents returns the events of the account after seq, from up to
@@ -374,9 +339,9 @@ func (l *Log) Prune(ctx context.Context, keep time.Duration) (int64, error) {
 	for _, acc := range accounts {
 		for {
 			// Rows of several events (see group) count as many.
-			var upto, end, events sql.NullInt64
-			err := l.db.QueryRow(ctx, `SELECT max(seq), max(coalesce(end_seq, seq)), sum(coalesce(end_seq, seq) - seq + 1) FROM (SELECT seq, end_seq, created_at FROM events WHERE account_id = ? ORDER BY seq LIMIT ?) oldest WHERE created_at < ?`,
-				acc, pruneChunk, cutoff).Scan(&upto, &end, &events)
+			var upto, events sql.NullInt64
+			err := l.db.QueryRow(ctx, `SELECT max(seq), sum(coalesce(end_seq, seq) - seq + 1) FROM (SELECT seq, end_seq, created_at FROM events WHERE account_id = ? ORDER BY seq LIMIT ?) oldest WHERE created_at < ?`,
+				acc, pruneChunk, cutoff).Scan(&upto, &events)
 			if err != nil {
 				return total, err
 			}
@@ -385,11 +350,6 @@ func (l *Log) Prune(ctx context.Context, keep time.Duration) (int64, error) {
 			}
 			var n int64
 			err = l.db.Write(ctx, func(tx *database.Tx) error {
-				// The latest seq must not go back when the log empties
-				// (see latestSQLite).
-				if _, err := tx.Exec(ctx, `UPDATE accounts SET last_seq = ? WHERE id = ? AND last_seq < ?`, end.Int64, acc, end.Int64); err != nil {
-					return err
-				}
 				res, err := tx.Exec(ctx, `DELETE FROM events WHERE account_id = ? AND seq <= ?`, acc, upto.Int64)
 				if err == nil {
 					n, _ = res.RowsAffected()
