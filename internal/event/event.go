@@ -108,7 +108,7 @@ type group struct {
 // last group of each account just before it commits. A visitor's message
 // thus writes one row for its message.created and conversation.updated, and
 // so does an agent's reply: each row costs an insert into the table and
-// into its key.
+// into its primary key.
 func pend(ctx context.Context, tx *database.Tx, e *Event, data []byte) error {
 	key := "events:" + e.AccountID
 	g, _ := tx.BatchValue(key).(*group)

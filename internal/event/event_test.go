@@ -347,3 +347,56 @@ func TestGroupedEventsReplayOneByOne(t *testing.T) {
 		t.Errorf("Prune = %d, %v; want %d", pruned, err, n+1)
 	}
 }
+
+// Two processes writing one database hand out one sequence of seqs: each
+// reads the latest under the write lock, whoever wrote it, and the seq
+// never goes back, not even when pruning empties the log.
+func TestSeqsContinueAcrossProcessesAndPruning(t *testing.T) {
+	ctx := context.Background()
+	tg := testdb.New(t)
+	open := func() *database.DB {
+		db, err := database.Open(ctx, database.Opts{URL: tg.URL, DataDir: tg.DataDir})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		return db
+	}
+	one, two := open(), open()
+	newAccount(t, one, "a")
+	appendOne := func(db *database.DB) int64 {
+		t.Helper()
+		var seq int64
+		err := db.Write(ctx, func(tx *database.Tx) error {
+			var err error
+			seq, err = event.Append(ctx, tx, nil, "a", "test.event", "", 1)
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return seq
+	}
+	var got []int64
+	for i := 0; i < 6; i++ {
+		db := one
+		if i%3 != 0 {
+			db = two
+		}
+		got = append(got, appendOne(db))
+	}
+	if fmt.Sprint(got) != "[1 2 3 4 5 6]" {
+		t.Errorf("seqs from two processes: %v, want 1…6", got)
+	}
+	if n, err := event.NewLog(one).Prune(ctx, -time.Hour); err != nil || n != 6 {
+		t.Fatalf("Prune = %d, %v; want 6", n, err)
+	}
+	for _, db := range []*database.DB{two, one} {
+		if _, latest, err := event.NewLog(db).Bounds(ctx, "a"); err != nil || latest != 6 {
+			t.Errorf("latest seq after pruning = %d, %v; want 6", latest, err)
+		}
+	}
+	if seq := appendOne(two); seq != 7 {
+		t.Errorf("first seq after the log was pruned empty = %d, want 7", seq)
+	}
+}
