@@ -2,7 +2,6 @@ package conversation
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"sort"
 
@@ -96,9 +95,6 @@ func visitorEvent(accountID, visitorID string, seq int64, typ string, data any) 
 	if seq <= 0 {
 		return nil, fmt.Errorf("replay visitor: %s without a seq", typ)
 	}
-	b, err := json.Marshal(data)
-	if err != nil {
-		return nil, err
-	}
-	return &event.Event{AccountID: accountID, VisitorID: visitorID, Seq: seq, Type: typ, VisitorFrame: event.Frame(typ, seq, b)}, nil
+	e, _, err := event.Encode(accountID, seq, typ, visitorID, data)
+	return e, err
 }

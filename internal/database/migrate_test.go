@@ -16,14 +16,7 @@ import (
 func TestUpgradeMarksVisitorConversationsForReplay(t *testing.T) {
 	ctx := context.Background()
 	tg := testdb.New(t)
-	open := func() *database.DB {
-		db, err := database.Open(ctx, database.Opts{URL: tg.URL, DataDir: tg.DataDir})
-		if err != nil {
-			t.Fatalf("open: %v", err)
-		}
-		return db
-	}
-	db := open()
+	db := tg.Open(t)
 	err := db.Write(ctx, func(tx *database.Tx) error {
 		for _, q := range []string{
 			`INSERT INTO accounts (id, name, widget_key, created_at, last_seq) VALUES ('a1', 'A', 'k1', 0, 42), ('a2', 'B', 'k2', 0, 7)`,
@@ -49,8 +42,7 @@ func TestUpgradeMarksVisitorConversationsForReplay(t *testing.T) {
 	}
 	db.Close()
 
-	db = open()
-	defer db.Close()
+	db = tg.Open(t) // the upgrade
 	for conv, want := range map[string]int64{"chat1": 42, "mail1": 0, "chat2": 7} {
 		var got int64
 		if err := db.QueryRow(ctx, `SELECT event_seq FROM conversations WHERE id = ?`, conv).Scan(&got); err != nil {

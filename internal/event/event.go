@@ -56,7 +56,7 @@ func Frame(typ string, seq int64, data []byte) []byte {
 // data is the object as agents see it; visitorID, when not empty, is the
 // visitor who sees it live too, exactly so (a visitor never has a view of
 // their own; a visitor's replay comes from the Log's VisitorSource, which
-// must build the same frame). The event is published to the hub after the
+// builds the same frame with Encode). The event is published to the hub after the
 // transaction commits.
 func Append(ctx context.Context, tx *database.Tx, hub *Hub, accountID, typ, visitorID string, data any) (int64, error) {
 	seq, err := Reserve(ctx, tx, accountID)
@@ -71,17 +71,11 @@ func AppendAt(ctx context.Context, tx *database.Tx, hub *Hub, accountID string, 
 	if f, ok := data.(interface{ SetSeq(int64) }); ok {
 		f.SetSeq(seq)
 	}
-	b, err := json.Marshal(data)
+	e, b, err := Encode(accountID, seq, typ, visitorID, data)
 	if err != nil {
 		return err
 	}
 	tx.MarkDirty()
-	e := &Event{AccountID: accountID, Seq: seq, Type: typ, VisitorID: visitorID, AgentFrame: Frame(typ, seq, b)}
-	if visitorID != "" {
-		// Encoded once for both audiences (a visitor never has a view of
-		// their own).
-		e.VisitorFrame = e.AgentFrame
-	}
 	if err := pend(ctx, tx, e, b); err != nil {
 		return err
 	}
@@ -89,6 +83,22 @@ func AppendAt(ctx context.Context, tx *database.Tx, hub *Hub, accountID string, 
 		tx.AfterCommit(func() { hub.Publish(e) })
 	}
 	return nil
+}
+
+// Encode builds an event as streams send it, and returns data's JSON too:
+// one frame for agents and, when visitorID is set, the same frame for that
+// visitor (a visitor never has a view of their own). Live events and a
+// visitor's replay (see VisitorSource) are both encoded here.
+func Encode(accountID string, seq int64, typ, visitorID string, data any) (*Event, []byte, error) {
+	b, err := json.Marshal(data)
+	if err != nil {
+		return nil, nil, err
+	}
+	e := &Event{AccountID: accountID, Seq: seq, Type: typ, VisitorID: visitorID, AgentFrame: Frame(typ, seq, b)}
+	if visitorID != "" {
+		e.VisitorFrame = e.AgentFrame
+	}
+	return e, b, nil
 }
 
 // maxGroup bounds how many events one row of the log holds, so a reader

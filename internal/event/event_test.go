@@ -354,15 +354,7 @@ func TestGroupedEventsReplayOneByOne(t *testing.T) {
 func TestSeqsContinueAcrossProcessesAndPruning(t *testing.T) {
 	ctx := context.Background()
 	tg := testdb.New(t)
-	open := func() *database.DB {
-		db, err := database.Open(ctx, database.Opts{URL: tg.URL, DataDir: tg.DataDir})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { db.Close() })
-		return db
-	}
-	one, two := open(), open()
+	one, two := tg.Open(t), tg.Open(t)
 	newAccount(t, one, "a")
 	appendOne := func(db *database.DB) int64 {
 		t.Helper()

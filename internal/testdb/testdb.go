@@ -65,7 +65,13 @@ func New(t testing.TB) Target {
 // Open returns a fresh migrated database for t, closed when t ends.
 func Open(t testing.TB) *database.DB {
 	t.Helper()
-	tg := New(t)
+	return New(t).Open(t)
+}
+
+// Open opens (and migrates) the target, closed when t ends; opening it
+// again is what another process, or a restart, would do.
+func (tg Target) Open(t testing.TB) *database.DB {
+	t.Helper()
 	db, err := database.Open(context.Background(), database.Opts{URL: tg.URL, DataDir: tg.DataDir})
 	if err != nil {
 		t.Fatalf("open test database: %v", err)
