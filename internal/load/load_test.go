@@ -104,10 +104,29 @@ func TestParseFrameReadsServerFrames(t *testing.T) {
 			t.Errorf("parseFrame(%q) = nil error", bad)
 		}
 	}
-	for _, id := range []string{"", "v", "v1.", "v.1", "v1.2.3.4", "v1x"} {
+	for _, id := range []string{"", "v", "v1.", "v.1", "v1.2.3.4", "v1x", "019ab3f2c4d1-", "019ab3f2c4d1-v1x"} {
 		if _, _, ok := parseClientID([]byte(id)); ok {
 			t.Errorf("parseClientID(%q) ok", id)
 		}
+	}
+
+	// The tool's client_ids begin with the time, as the widget's do, in
+	// fixed width, so they sort as they were made.
+	t0 := time.UnixMilli(1_764_000_000_000)
+	id := appendClientIDTime(nil, t0)
+	if string(id) != "019ab697e800-" {
+		t.Errorf("appendClientIDTime(%v) = %q", t0, id)
+	}
+	prev := ""
+	for _, d := range []time.Duration{0, time.Millisecond, time.Second, 400 * 24 * time.Hour} {
+		s := string(appendClientIDTime(nil, t0.Add(d)))
+		if s <= prev {
+			t.Errorf("client_id time %q does not sort after %q", s, prev)
+		}
+		prev = s
+	}
+	if kind, n, ok := parseClientID(append(id, "v7.3"...)); !ok || kind != 'v' || n[0] != 7 || n[1] != 3 {
+		t.Errorf("parseClientID(%sv7.3) = %c %v %v", id, kind, n, ok)
 	}
 }
 

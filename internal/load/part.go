@@ -1,6 +1,7 @@
 package load
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net/url"
@@ -16,7 +17,7 @@ import (
 type Group struct {
 	Account Account `json:"account"`
 	// FirstVisitor is the run-wide index of the group's first visitor;
-	// visitor g sends client_ids "v<g>.<k>", unique per sender.
+	// visitor g sends client_ids "<time>-v<g>.<k>", unique per sender.
 	FirstVisitor int  `json:"first_visitor"`
 	Visitors     int  `json:"visitors"`
 	AgentSockets bool `json:"agent_sockets"`
@@ -477,7 +478,7 @@ func (p *part) replier(a *agentConn) {
 		start := time.Now()
 		body := map[string]string{
 			"text":      "Thanks for asking! Let me check that for you.",
-			"client_id": fmt.Sprintf("r%d.%d.%d", r.g, r.k, start.UnixNano()),
+			"client_id": string(appendClientIDTime(nil, start)) + fmt.Sprintf("r%d.%d.%d", r.g, r.k, start.UnixNano()),
 		}
 		p.stats.inc(cRepliesSent)
 		_, err := p.api.do(p.ctx, "POST", "/api/v1/conversations/"+r.conv+"/messages", a.agent.Token, body, nil)
@@ -531,7 +532,9 @@ func (p *part) send(ctx context.Context, v *visitor, end time.Time) {
 		if sleepUntil(ctx, at) != nil {
 			return
 		}
-		buf = append(buf[:0], `{"type":"message.send","client_id":"v`...)
+		buf = append(buf[:0], `{"type":"message.send","client_id":"`...)
+		buf = appendClientIDTime(buf, time.Now())
+		buf = append(buf, 'v')
 		buf = strconv.AppendInt(buf, int64(v.g), 10)
 		buf = append(buf, '.')
 		buf = strconv.AppendInt(buf, int64(k), 10)
@@ -769,7 +772,7 @@ func (p *part) away(ctx context.Context) error {
 					continue
 				}
 				for j := range p.cfg.Away {
-					body := map[string]string{"text": "We are back! Your parcel left today.", "client_id": fmt.Sprintf("a%d.%d", v.g, j)}
+					body := map[string]string{"text": "We are back! Your parcel left today.", "client_id": string(appendClientIDTime(nil, time.Now())) + fmt.Sprintf("a%d.%d", v.g, j)}
 					if _, err := p.api.do(ctx, "POST", "/api/v1/conversations/"+conv+"/messages", v.grp.Account.Agents[0].Token, body, nil); err != nil {
 						p.stats.inc(cHTTPErrors)
 						p.stats.fail(errKind("agent message while away", err))
@@ -863,9 +866,26 @@ func (p *part) resume(ctx context.Context, arg PhaseArg) error {
 	return nil
 }
 
-// parseClientID reads the tool's client_ids: a letter and up to three
-// numbers separated by dots ("v12.3", "r12.3.1700000000000000000").
+// appendClientIDTime begins a client_id as Parley's own clients do, with
+// the time it is made: 12 hexadecimal digits of Unix milliseconds and a
+// dash. Ids that grow with time go to one place in the server's client_id
+// index instead of one place per sender (docs/api.md).
+func appendClientIDTime(b []byte, t time.Time) []byte {
+	const hex = "0123456789abcdef"
+	ms := uint64(t.UnixMilli())
+	for shift := 44; shift >= 0; shift -= 4 {
+		b = append(b, hex[ms>>uint(shift)&0xf])
+	}
+	return append(b, '-')
+}
+
+// parseClientID reads the tool's client_ids: after the time (see
+// appendClientIDTime), a letter and up to three numbers separated by dots
+// ("019ab3f2c4d1-v12.3", "019ab3f2c4d1-r12.3.1700000000000000000").
 func parseClientID(b []byte) (kind byte, n [3]int64, ok bool) {
+	if i := bytes.IndexByte(b, '-'); i >= 0 {
+		b = b[i+1:]
+	}
 	if len(b) < 2 {
 		return 0, n, false
 	}

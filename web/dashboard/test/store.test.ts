@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { api } from '../src/lib/api';
-import { app, cardRefresh, inbox, loadVisitors, onFrame, visitors } from '../src/lib/store.svelte';
+import { app, cardRefresh, inbox, loadVisitors, newClientId, onFrame, visitors } from '../src/lib/store.svelte';
 import type { OnlineVisitor } from '../src/lib/types';
 import { conv, online } from './fixtures';
 
@@ -50,5 +50,15 @@ describe('visitor frames in the store', () => {
     onFrame({ type: 'conversation.updated', seq: 2, data: conv({ id: 'q', contact_id: 'k2', updated_at: '2025-01-02T00:00:00.000000Z' }) });
     expect(cardRefresh.convs.k1).toBe(k1 + 1);
     expect(cardRefresh.convs.k2).toBe(1);
+  });
+});
+
+describe('client_ids of the messages an agent sends', () => {
+  it('begin with the time, so they sort as they were made, and never repeat', () => {
+    const at = Date.UTC(2026, 10, 25);
+    const ids = [0, 1, 1000, 86_400_000, 400 * 86_400_000].map((d) => newClientId(at + d));
+    expect([...ids].sort()).toEqual(ids);
+    expect(ids[0]).toMatch(/^d-[0-9a-z]{8}-[0-9a-z]+$/);
+    expect(new Set(Array.from({ length: 1000 }, () => newClientId(at))).size).toBe(1000);
   });
 });

@@ -326,7 +326,7 @@ export const assign = (id: string, agentId: string | null) => act(() => api.assi
 export const take = (id: string) => (app.me ? act(() => api.assign(id, app.me!.id)) : Promise.resolve());
 
 export async function send(convId: string, text: string, kind: 'text' | 'note'): Promise<boolean> {
-  const clientId = `d-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
+  const clientId = newClientId();
   const me = app.me;
   if (!me) return false;
   const pending: Message = {
@@ -495,10 +495,16 @@ export async function loadVisitors() {
   }
 }
 
-/** A client_id for a send; crypto.randomUUID exists only in secure contexts (https, localhost). */
-export function newClientId(): string {
-  if (typeof crypto !== 'undefined' && typeof crypto.randomUUID === 'function') return crypto.randomUUID();
-  return `d-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
+/**
+ * A client_id for a send. It begins with the time (milliseconds in base 36, eight
+ * characters until 2059), so the ids sort as they were made: the server's client_id
+ * index is keyed by client_id first, and ids that grow with time are written in one
+ * place of it (docs/api.md).
+ */
+export function newClientId(now: number = Date.now()): string {
+  const rand = new Uint32Array(2);
+  crypto.getRandomValues(rand);
+  return `d-${now.toString(36)}-${rand[0]!.toString(36)}${rand[1]!.toString(36)}`;
 }
 
 /**
