@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/parley-chat/parley/internal/apitest"
 )
@@ -41,7 +42,8 @@ func BenchmarkVisitorMessage(b *testing.B) {
 		token := tokens[int(next.Add(1)-1)%senders]
 		for pb.Next() {
 			n := seq.Add(1)
-			body := fmt.Sprintf(`{"text":"Hello, is the blue one in stock? %d","client_id":"b-%d"}`, n, n)
+			// The client_id begins with the time, as the chat box's do.
+			body := fmt.Sprintf(`{"text":"Hello, is the blue one in stock? %d","client_id":"%012x-b%d"}`, n, time.Now().UnixMilli(), n)
 			req := httptest.NewRequest(http.MethodPost, "/widget/v1/messages", bytes.NewBufferString(body))
 			req.Header.Set("Authorization", "Bearer "+token)
 			w := httptest.NewRecorder()
