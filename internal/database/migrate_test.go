@@ -2,6 +2,7 @@ package database_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -18,29 +19,19 @@ func TestUpgradeMarksVisitorConversationsForReplay(t *testing.T) {
 	ctx := context.Background()
 	tg := testdb.New(t)
 	db := tg.Open(t)
-	err := db.Write(ctx, func(tx *database.Tx) error {
-		for _, q := range []string{
-			`INSERT INTO accounts (id, name, widget_key, created_at, last_seq) VALUES ('a1', 'A', 'k1', 0, 42), ('a2', 'B', 'k2', 0, 7)`,
-			`INSERT INTO contacts (id, account_id, created_at, updated_at) VALUES ('c1', 'a1', 0, 0), ('c2', 'a2', 0, 0)`,
-			`INSERT INTO visitors (id, account_id, contact_id, token_hash, created_at, last_seen_at) VALUES ('v1', 'a1', 'c1', 'h1', 0, 0), ('v2', 'a2', 'c2', 'h2', 0, 0)`,
-			`INSERT INTO conversations (id, account_id, visitor_id, contact_id, channel, status, created_at, updated_at, last_message_at) VALUES
+	execAll(t, db,
+		`INSERT INTO accounts (id, name, widget_key, created_at, last_seq) VALUES ('a1', 'A', 'k1', 0, 42), ('a2', 'B', 'k2', 0, 7)`,
+		`INSERT INTO contacts (id, account_id, created_at, updated_at) VALUES ('c1', 'a1', 0, 0), ('c2', 'a2', 0, 0)`,
+		`INSERT INTO visitors (id, account_id, contact_id, token_hash, created_at, last_seen_at) VALUES ('v1', 'a1', 'c1', 'h1', 0, 0), ('v2', 'a2', 'c2', 'h2', 0, 0)`,
+		`INSERT INTO conversations (id, account_id, visitor_id, contact_id, channel, status, created_at, updated_at, last_message_at) VALUES
 				('chat1', 'a1', 'v1', 'c1', 'chat', 'open', 0, 0, 0),
 				('mail1', 'a1', NULL, 'c1', 'email', 'open', 0, 0, 0),
 				('chat2', 'a2', 'v2', 'c2', 'chat', 'resolved', 0, 0, 0)`,
-			// Back to the schema before migration 8.
-			`ALTER TABLE conversations DROP COLUMN event_seq`,
-			`CREATE INDEX events_visitor ON events (visitor_id, seq) WHERE visitor_id IS NOT NULL`,
-			`DELETE FROM schema_migrations WHERE version = 8`,
-		} {
-			if _, err := tx.Exec(ctx, q); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+		// Back to the schema before migration 8.
+		`ALTER TABLE conversations DROP COLUMN event_seq`,
+		`CREATE INDEX events_visitor ON events (visitor_id, seq) WHERE visitor_id IS NOT NULL`,
+		`DELETE FROM schema_migrations WHERE version = 8`,
+	)
 	db.Close()
 
 	db = tg.Open(t) // the upgrade
@@ -81,25 +72,15 @@ func TestUpgradeKeysClientIDsByIDFirst(t *testing.T) {
 			return err
 		})
 	}
-	err := db.Write(ctx, func(tx *database.Tx) error {
-		for _, q := range []string{
-			`INSERT INTO accounts (id, name, widget_key, created_at) VALUES ('a1', 'A', 'k1', 0)`,
-			`INSERT INTO contacts (id, account_id, created_at, updated_at) VALUES ('c1', 'a1', 0, 0)`,
-			`INSERT INTO conversations (id, account_id, contact_id, channel, status, created_at, updated_at, last_message_at) VALUES ('chat1', 'a1', 'c1', 'chat', 'open', 0, 0, 0)`,
-			// Back to the schema before migration 9.
-			`DROP INDEX messages_client_id`,
-			`CREATE UNIQUE INDEX messages_client_id ON messages (sender_id, client_id) WHERE client_id IS NOT NULL`,
-			`DELETE FROM schema_migrations WHERE version = 9`,
-		} {
-			if _, err := tx.Exec(ctx, q); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	execAll(t, db,
+		`INSERT INTO accounts (id, name, widget_key, created_at) VALUES ('a1', 'A', 'k1', 0)`,
+		`INSERT INTO contacts (id, account_id, created_at, updated_at) VALUES ('c1', 'a1', 0, 0)`,
+		`INSERT INTO conversations (id, account_id, contact_id, channel, status, created_at, updated_at, last_message_at) VALUES ('chat1', 'a1', 'c1', 'chat', 'open', 0, 0, 0)`,
+		// Back to the schema before migration 9.
+		`DROP INDEX messages_client_id`,
+		`CREATE UNIQUE INDEX messages_client_id ON messages (sender_id, client_id) WHERE client_id IS NOT NULL`,
+		`DELETE FROM schema_migrations WHERE version = 9`,
+	)
 	if err := insert(db, "m1", "v1", "0193-a"); err != nil {
 		t.Fatal(err)
 	}
@@ -148,5 +129,23 @@ func TestUpgradeKeysClientIDsByIDFirst(t *testing.T) {
 		if p := strings.Join(plan, "; "); !strings.Contains(p, "USING INDEX messages_client_id (client_id=? AND sender_id=?)") {
 			t.Errorf("lookup by sender and client_id: plan %q; want it to search the client_id index", p)
 		}
+	}
+}
+
+// execAll runs statements in one write transaction, failing the test on an
+// error.
+func execAll(t *testing.T, db *database.DB, statements ...string) {
+	t.Helper()
+	ctx := context.Background()
+	err := db.Write(ctx, func(tx *database.Tx) error {
+		for _, q := range statements {
+			if _, err := tx.Exec(ctx, q); err != nil {
+				return fmt.Errorf("%s: %w", q, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
