@@ -129,10 +129,8 @@ func (s *Service) PostAgentMessage(ctx context.Context, actor agent.Agent, conve
 		if clientID != "" {
 			msg.ClientID = strPtr(clientID)
 		}
-		if err := s.insertMessage(ctx, tx, c, msg); err != nil {
-			if errors.Is(err, errRepeat) {
-				msg, err = duplicate(ctx, tx, actor.ID, clientID)
-			}
+		if repeat, err := s.insertSent(ctx, tx, c, msg); repeat != nil || err != nil {
+			msg = repeat
 			return err
 		}
 		created = true
@@ -194,10 +192,8 @@ func (s *Service) PostVisitorMessage(ctx context.Context, v contact.Visitor, tex
 		if clientID != "" {
 			msg.ClientID = strPtr(clientID)
 		}
-		if err := s.insertMessage(ctx, tx, c, msg); err != nil {
-			if errors.Is(err, errRepeat) {
-				msg, err = duplicate(ctx, tx, v.ID, clientID)
-			}
+		if repeat, err := s.insertSent(ctx, tx, c, msg); repeat != nil || err != nil {
+			msg = repeat
 			return err
 		}
 		c.LastMessage, c.LastMessageAt, c.UpdatedAt = msg, msg.CreatedAt, msg.CreatedAt
@@ -226,22 +222,19 @@ func (s *Service) PostVisitorMessage(ctx context.Context, v contact.Visitor, tex
 // still returns the first stored message, whatever the text, as for any
 // repeat; otherwise the refusal stands.
 func (s *Service) repeatOr(ctx context.Context, senderID, clientID string, refusal error) (*Message, bool, error) {
-	if clientID == "" {
-		return nil, false, refusal
-	}
-	m, err := scanMessage(s.db.QueryRow(ctx, `SELECT `+msgColumns+` FROM messages WHERE sender_id = ? AND client_id = ?`, senderID, clientID))
-	if err != nil {
+	m, err := duplicate(ctx, s.db, senderID, clientID)
+	if m == nil || err != nil {
 		return nil, false, refusal
 	}
 	return m, false, nil
 }
 
 // duplicate returns the message a sender already stored under clientID.
-func duplicate(ctx context.Context, tx *database.Tx, senderID, clientID string) (*Message, error) {
+func duplicate(ctx context.Context, q database.Querier, senderID, clientID string) (*Message, error) {
 	if clientID == "" {
 		return nil, nil
 	}
-	m, err := scanMessage(tx.QueryRow(ctx, `SELECT `+msgColumns+` FROM messages WHERE sender_id = ? AND client_id = ?`, senderID, clientID))
+	m, err := scanMessage(q.QueryRow(ctx, `SELECT `+msgColumns+` FROM messages WHERE sender_id = ? AND client_id = ?`, senderID, clientID))
 	if errors.Is(err, apperr.ErrNotFound) {
 		return nil, nil
 	}
@@ -266,6 +259,23 @@ func (s *Service) startConversation(ctx context.Context, tx *database.Tx, v cont
 	}
 	s.savedChat(tx, c, true)
 	return c, nil
+}
+
+// insertSent stores a message a sender sent (see insertMessage). When the
+// sender's client_id was used meanwhile (a request racing this one stored
+// it since the caller's check), it stores nothing and returns the message
+// stored under it instead.
+func (s *Service) insertSent(ctx context.Context, tx *database.Tx, c *Conversation, m *Message) (repeat *Message, err error) {
+	err = s.insertMessage(ctx, tx, c, m)
+	if !errors.Is(err, errRepeat) {
+		return nil, err
+	}
+	if m.SenderID != nil && m.ClientID != nil {
+		if repeat, err = duplicate(ctx, tx, *m.SenderID, *m.ClientID); repeat != nil || err != nil {
+			return repeat, err
+		}
+	}
+	return nil, fmt.Errorf("insert message %s: stored nothing, and no message of its sender has its client_id", m.ID)
 }
 
 // errRepeat means the sender already stored a message under this client_id
