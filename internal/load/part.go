@@ -478,7 +478,7 @@ func (p *part) replier(a *agentConn) {
 		start := time.Now()
 		body := map[string]string{
 			"text":      "Thanks for asking! Let me check that for you.",
-			"client_id": string(appendClientIDTime(nil, start)) + fmt.Sprintf("r%d.%d.%d", r.g, r.k, start.UnixNano()),
+			"client_id": timedClientID(start, "r%d.%d.%d", r.g, r.k, start.UnixNano()),
 		}
 		p.stats.inc(cRepliesSent)
 		_, err := p.api.do(p.ctx, "POST", "/api/v1/conversations/"+r.conv+"/messages", a.agent.Token, body, nil)
@@ -772,7 +772,7 @@ func (p *part) away(ctx context.Context) error {
 					continue
 				}
 				for j := range p.cfg.Away {
-					body := map[string]string{"text": "We are back! Your parcel left today.", "client_id": string(appendClientIDTime(nil, time.Now())) + fmt.Sprintf("a%d.%d", v.g, j)}
+					body := map[string]string{"text": "We are back! Your parcel left today.", "client_id": timedClientID(time.Now(), "a%d.%d", v.g, j)}
 					if _, err := p.api.do(ctx, "POST", "/api/v1/conversations/"+conv+"/messages", v.grp.Account.Agents[0].Token, body, nil); err != nil {
 						p.stats.inc(cHTTPErrors)
 						p.stats.fail(errKind("agent message while away", err))
@@ -877,6 +877,11 @@ func appendClientIDTime(b []byte, t time.Time) []byte {
 		b = append(b, hex[ms>>uint(shift)&0xf])
 	}
 	return append(b, '-')
+}
+
+// timedClientID is a client_id of an HTTP send: the time, then the format.
+func timedClientID(t time.Time, format string, args ...any) string {
+	return string(appendClientIDTime(nil, t)) + fmt.Sprintf(format, args...)
 }
 
 // parseClientID reads the tool's client_ids: after the time (see
