@@ -20,6 +20,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"github.com/parley-chat/parley/internal/account"
 	"github.com/parley-chat/parley/internal/agent"
 	"github.com/parley-chat/parley/internal/clientip"
 	"github.com/parley-chat/parley/internal/geo"
@@ -236,6 +237,20 @@ func (e *Env) NewVisitor(acc Account) Visitor {
 	}
 	e.Must(http.StatusOK, "POST", "/widget/v1/session", "", map[string]any{"widget_key": acc.WidgetKey}).JSON(e.T, &out)
 	return Visitor{Token: out.VisitorToken, ID: out.VisitorID, ContactID: out.ContactID}
+}
+
+// IdentifyUser identifies v as the site's user userID the way a shop's
+// page does it: with the user_hash its server signs with acc's identity
+// secret. extra adds fields (name, email, …) to the identify body.
+func (e *Env) IdentifyUser(acc Account, v Visitor, userID string, extra map[string]any) map[string]any {
+	e.T.Helper()
+	var idn struct{ Secret string }
+	e.Must(http.StatusOK, "GET", "/api/v1/identity", acc.OwnerToken, nil).JSON(e.T, &idn)
+	body := map[string]any{"user_id": userID, "user_hash": account.UserHash(idn.Secret, userID)}
+	for k, x := range extra {
+		body[k] = x
+	}
+	return e.Must(http.StatusOK, "POST", "/widget/v1/identify", v.Token, body).Map(e.T)
 }
 
 // VisitorSays sends a visitor message over HTTP and returns the stored

@@ -140,12 +140,12 @@ func (s *Server) putCustomer(w http.ResponseWriter, r *http.Request) {
 		respond.Error(w, r, s.log, err)
 		return
 	}
-	c, err := s.Contacts.PutCustomer(r.Context(), accountID, r.PathValue("external_id"), body)
+	c, created, err := s.Contacts.PutCustomer(r.Context(), accountID, r.PathValue("external_id"), body)
 	if err != nil {
 		respond.Error(w, r, s.log, err)
 		return
 	}
-	respond.JSON(w, http.StatusOK, c)
+	respond.Stored(w, created, c)
 }
 
 func (s *Server) identity(w http.ResponseWriter, r *http.Request) {
