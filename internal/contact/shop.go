@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -126,6 +127,9 @@ func amount(field string, raw json.RawMessage) (*json.Number, error) {
 	if !amountRe.MatchString(s) {
 		return nil, apperr.Invalid(field, "%s must be a number like 249.90", field)
 	}
+	if mask.Cards(s) != s {
+		return nil, apperr.Invalid(field, "%s is a payment card number, not an amount", field)
+	}
 	n := json.Number(s)
 	return &n, nil
 }
@@ -229,7 +233,13 @@ func (c Customer) shop() (*Shop, error) {
 					return nil, apperr.Invalid("attributes", "attribute %q must be text of at most %d characters", key, maxVarValue)
 				}
 				v = s
-			case float64, bool:
+			case float64:
+				// A number is kept as a number unless it is a card
+				// number, which is kept masked, as text.
+				if s := strconv.FormatFloat(val, 'f', -1, 64); mask.Cards(s) != s {
+					v = mask.Cards(s)
+				}
+			case bool:
 			default:
 				return nil, apperr.Invalid("attributes", "attribute %q must be a string, number or boolean", key)
 			}

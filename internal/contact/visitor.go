@@ -77,7 +77,7 @@ func (s *Service) Session(ctx context.Context, accountID, token, ip, userAgent s
 // visitor (another network, an updated browser), or a new visit starts, the
 // agents get contact.updated.
 func (s *Service) ClientSession(ctx context.Context, accountID, token string, c Client, page *Page) (Visitor, string, error) {
-	ua := truncate(c.UserAgent, 1000)
+	ua := truncate(mask.Cards(c.UserAgent), 1000)
 	// Derived values come from outside data (a database, header parsing):
 	// bound them like any other text.
 	seen := [9]string{truncate(c.Location.CountryCode, 10), truncate(c.Location.Country, 100), truncate(c.Location.Region, 100), truncate(c.Location.City, 100),
