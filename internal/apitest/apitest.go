@@ -51,6 +51,8 @@ type Options struct {
 	TrustedProxies string
 	// GeoIPDB is the path of a MaxMind-format City database.
 	GeoIPDB string
+	// BaseURL is Parley's public URL, as in PARLEY_BASE_URL.
+	BaseURL string
 }
 
 // New starts a server on a fresh database (SQLite, or PostgreSQL when
@@ -73,7 +75,7 @@ func New(t testing.TB, opts ...Options) *Env {
 		}
 		t.Cleanup(func() { geoDB.Close() })
 	}
-	srv := server.New(server.Opts{DB: db, VisitorMessagesPerMinute: o.VisitorMessagesPerMinute, VisitorBurst: o.VisitorBurst, StreamRecheck: o.StreamRecheck, WidgetFiles: o.WidgetFiles, DashboardFiles: o.DashboardFiles,
+	srv := server.New(server.Opts{DB: db, BaseURL: o.BaseURL, VisitorMessagesPerMinute: o.VisitorMessagesPerMinute, VisitorBurst: o.VisitorBurst, StreamRecheck: o.StreamRecheck, WidgetFiles: o.WidgetFiles, DashboardFiles: o.DashboardFiles,
 		TrustedProxies: proxies, GeoIP: geoDB})
 	hs := httptest.NewUnstartedServer(srv.Handler)
 	// Sockets outlive their handlers (stream.Lifetime): end them with the test.

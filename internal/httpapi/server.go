@@ -61,7 +61,10 @@ type Server struct {
 	handler http.Handler
 	// baseOrigin is scheme://host of BaseURL, or "".
 	baseOrigin string
-	started    time.Time
+	// https is whether BaseURL is https: browsers are then told to use
+	// nothing else (HSTS).
+	https   bool
+	started time.Time
 }
 
 // New builds the handler.
@@ -75,6 +78,7 @@ func New(opts Opts) *Server {
 	}
 	if u, err := url.Parse(opts.BaseURL); err == nil && u.Host != "" {
 		s.baseOrigin = strings.ToLower(u.Scheme + "://" + u.Host)
+		s.https = strings.EqualFold(u.Scheme, "https")
 	}
 	s.handler = s.observe(s.routes())
 	return s
@@ -164,6 +168,14 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		h := w.Header()
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "strict-origin-when-cross-origin")
+		if s.https {
+			h.Set("Strict-Transport-Security", "max-age=31536000")
+		}
+		if noStore(r.URL.Path) {
+			// Answers that carry tokens, secrets or people's data are
+			// never kept by a browser or a proxy.
+			h.Set("Cache-Control", "no-store")
+		}
 		defer func() {
 			if p := recover(); p != nil {
 				if p == http.ErrAbortHandler {
@@ -189,4 +201,15 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		}()
 		next.ServeHTTP(sw, r)
 	})
+}
+
+// noStore reports whether answers under path may carry tokens, secrets or
+// personal data: the APIs, the metrics and the setup pages.
+func noStore(path string) bool {
+	for _, p := range []string{"/api/", "/widget/v1/", "/setup/", "/metrics"} {
+		if strings.HasPrefix(path, p) {
+			return true
+		}
+	}
+	return false
 }
