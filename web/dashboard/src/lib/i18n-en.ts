@@ -84,6 +84,8 @@ export const en = {
   'card.customerInfo': 'Customer info',
   'card.noCustomerInfo': "Nothing yet — your site can set it with parley('variables', {…}).",
   'card.shop': 'Shopping information',
+  'card.unverifiedUserId': 'User id (unverified)',
+  'card.unverifiedUserIdHint': 'The page said the visitor is this user, without a valid user_hash: anyone can claim it, so it is not linked to that user.',
   'card.noShop': 'No shopping data yet — send it with the REST API (PUT /api/v1/customers/{user_id}).',
   'card.noHistory': 'No conversations yet.',
   'card.current': 'Current',

@@ -86,6 +86,8 @@ export const hu: Record<Key, string> = {
   'card.customerInfo': 'Ügyféladatok',
   'card.noCustomerInfo': "Még semmi — a webhely a parley('variables', {…}) hívással adhatja meg.",
   'card.shop': 'Vásárlási adatok',
+  'card.unverifiedUserId': 'Felhasználó-azonosító (nem ellenőrzött)',
+  'card.unverifiedUserIdHint': 'Az oldal érvényes user_hash nélkül állította, hogy a látogató ez a felhasználó: ezt bárki állíthatja, ezért nem kapcsoljuk hozzá.',
   'card.noShop': 'Még nincs vásárlási adat — a REST API-val küldhető (PUT /api/v1/customers/{user_id}).',
   'card.noHistory': 'Még nincs beszélgetés.',
   'card.current': 'Jelenlegi',
