@@ -29,6 +29,10 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /api/v1/me", s.authed(s.me))
 	mux.HandleFunc("PATCH /api/v1/me", s.authed(s.updateMe))
 	mux.HandleFunc("GET /api/v1/account", s.authed(s.account))
+	mux.HandleFunc("PATCH /api/v1/account", s.manager(s.updateAccount))
+
+	// The security log: the owner's only.
+	mux.HandleFunc("GET /api/v1/audit", s.owner(s.listAudit))
 
 	// The team: everyone may list; admins and the owner manage.
 	mux.HandleFunc("GET /api/v1/agents", s.authed(s.listAgents))
@@ -94,7 +98,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /demo/cart", s.demo)
 
 	// The agent dashboard: its client-side routes and assets.
-	for _, p := range []string{"/{$}", "/login", "/conversations", "/conversations/{id}", "/team", "/visitors", "/settings", "/settings/widget", "/settings/api", "/profile"} {
+	for _, p := range []string{"/{$}", "/login", "/conversations", "/conversations/{id}", "/team", "/visitors", "/settings", "/settings/widget", "/settings/api", "/settings/security", "/profile"} {
 		mux.HandleFunc("GET "+p, s.dashboardPage)
 	}
 	mux.HandleFunc("GET /assets/", s.dashboardAsset)
