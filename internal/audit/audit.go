@@ -284,7 +284,9 @@ func listQuery(accountID string, f Filter) (string, []any, error) {
 		if err != nil {
 			return "", nil, err
 		}
-		where, args = append(where, "(created_at < ? OR (created_at = ? AND id < ?))"), append(args, at, at, id)
+		// A row-value comparison: both databases seek the index to the
+		// cursor instead of reading the pages before it.
+		where, args = append(where, "(created_at, id) < (?, ?)"), append(args, at, id)
 	}
 	return `SELECT id, account_id, created_at, actor_type, actor_id, actor_name, actor_email, action, target_type, target_id, target_label, ip, user_agent, details
 		FROM audit_events WHERE ` + strings.Join(where, " AND ") + ` ORDER BY created_at DESC, id DESC LIMIT ?`, args, nil
