@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"slices"
 
@@ -64,8 +65,10 @@ func (s *Server) recordLoginFailed(r *http.Request, email string) {
 	if s.Audit == nil {
 		return
 	}
-	a, err := s.Agents.ByEmail(r.Context(), email)
-	if err != nil {
+	// The answer is sent: the client may be gone, the record is still due.
+	ctx := context.WithoutCancel(r.Context())
+	a, err := s.Agents.ByEmail(ctx, email)
+	if errors.Is(err, apperr.ErrNotFound) {
 		e := audit.Entry{Actor: audit.Actor{Type: audit.ActorAnonymous}, Action: audit.ActionLoginFailed, Origin: s.origin(r),
 			Details: map[string]any{"email_known": false}}
 		if norm, err := agent.NormalizeEmail(email); err == nil {
@@ -73,7 +76,11 @@ func (s *Server) recordLoginFailed(r *http.Request, email string) {
 			// into the email field never reaches the log.
 			e.Details["email"] = norm
 		}
-		s.Audit.LogOnly(r.Context(), e)
+		s.Audit.LogOnly(ctx, e)
+		return
+	}
+	if err != nil {
+		s.log.ErrorContext(ctx, "audit_record_failed", "action", audit.ActionLoginFailed, "err", err)
 		return
 	}
 	s.recordEntry(r, audit.Entry{AccountID: a.AccountID, Actor: audit.Actor{Type: audit.ActorAnonymous},
