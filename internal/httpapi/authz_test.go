@@ -60,6 +60,8 @@ func matrixRequests(w *matrixWorld) map[string]rule {
 		"GET /api/v1/me":           {"signedIn", fixed("/api/v1/me", nil)},
 		"PATCH /api/v1/me":         {"signedIn", fixed("/api/v1/me", map[string]string{"name": "Renamed"})},
 		"GET /api/v1/account":      {"signedIn", fixed("/api/v1/account", nil)},
+		"PATCH /api/v1/account":    {"manager", fixed("/api/v1/account", map[string]string{"name": "Shop A"})},
+		"GET /api/v1/audit":        {"owner", fixed("/api/v1/audit", nil)},
 		"GET /api/v1/agents":       {"signedIn", fixed("/api/v1/agents", nil)},
 		"GET /api/v1/agents/{id}":  {"signedIn", fixed("/api/v1/agents/"+w.agent.ID, nil)},
 		"POST /api/v1/agents": {"manager", func() request {
@@ -111,6 +113,7 @@ func matrixRequests(w *matrixWorld) map[string]rule {
 		"GET /visitors":                       {"public", fixed("/visitors", nil)},
 		"GET /settings":                       {"public", fixed("/settings", nil)},
 		"GET /settings/widget":                {"public", fixed("/settings/widget", nil)},
+		"GET /settings/security":              {"public", fixed("/settings/security", nil)},
 		"GET /settings/api":                   {"public", fixed("/settings/api", nil)},
 		"GET /profile":                        {"public", fixed("/profile", nil)},
 	}
@@ -278,11 +281,15 @@ func expect(rt httpapi.RouteRule, c caller, path string, w *matrixWorld) func(in
 		if hasAsID && rt.Access != "socket" {
 			return is(http.StatusNotFound)
 		}
-		if rt.Access == "manager" || rt.Access == "socket" || !hasAsID {
+		if rt.Access == "manager" || rt.Access == "owner" || rt.Access == "socket" || !hasAsID {
 			return ok // B's own things
 		}
 	case "agent":
-		if rt.Access == "manager" || ruledByTheService[rt.Pattern] {
+		if rt.Access == "manager" || rt.Access == "owner" || ruledByTheService[rt.Pattern] {
+			return is(http.StatusForbidden)
+		}
+	case "admin":
+		if rt.Access == "owner" {
 			return is(http.StatusForbidden)
 		}
 	}

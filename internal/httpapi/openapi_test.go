@@ -43,6 +43,7 @@ var openAPIUndocumented = map[string]bool{
 	"GET /profile":            true,
 	"GET /visitors":           true,
 	"GET /settings/api":       true,
+	"GET /settings/security":  true,
 	"GET /assets/":            true,
 }
 

@@ -22,6 +22,8 @@ const (
 	signedIn
 	// manager: an admin or the owner.
 	manager
+	// owner: the account's owner only.
+	owner
 	// apiKey: the shop's back end, with an API key.
 	apiKey
 	// socket: a signed-in agent, checked by the handler itself (the
@@ -56,6 +58,10 @@ func (s *Server) table() []route {
 		{"GET /api/v1/me", signedIn, s.me},
 		{"PATCH /api/v1/me", signedIn, s.updateMe},
 		{"GET /api/v1/account", signedIn, s.account},
+		{"PATCH /api/v1/account", manager, s.updateAccount},
+
+		// The security log: the owner's only.
+		{"GET /api/v1/audit", owner, s.listAudit},
 
 		// The team: everyone may list; admins and the owner manage (the
 		// service checks PATCH, so another account's agent is a 404
@@ -130,7 +136,7 @@ func (s *Server) table() []route {
 }
 
 // dashboardPages are the dashboard's client-side routes.
-var dashboardPages = []string{"/{$}", "/login", "/conversations", "/conversations/{id}", "/team", "/visitors", "/settings", "/settings/widget", "/settings/api", "/profile"}
+var dashboardPages = []string{"/{$}", "/login", "/conversations", "/conversations/{id}", "/team", "/visitors", "/settings", "/settings/widget", "/settings/api", "/settings/security", "/profile"}
 
 // routes builds the handler from the table.
 func (s *Server) routes() http.Handler {
@@ -157,6 +163,8 @@ func (s *Server) guard(a access, h http.HandlerFunc) http.HandlerFunc {
 		return s.authed(h)
 	case manager:
 		return s.manager(h)
+	case owner:
+		return s.owner(h)
 	case apiKey:
 		return s.withAPIKey(h)
 	}

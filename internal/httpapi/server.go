@@ -16,6 +16,7 @@ import (
 	"github.com/parley-chat/parley/internal/agent"
 	"github.com/parley-chat/parley/internal/apikey"
 	"github.com/parley-chat/parley/internal/apperr"
+	"github.com/parley-chat/parley/internal/audit"
 	"github.com/parley-chat/parley/internal/clientip"
 	"github.com/parley-chat/parley/internal/contact"
 	"github.com/parley-chat/parley/internal/conversation"
@@ -34,6 +35,7 @@ type Opts struct {
 	Conversations *conversation.Service
 	Contacts      *contact.Service
 	APIKeys       *apikey.Service
+	Audit         *audit.Service
 	Log           *event.Log
 	Hub           *event.Hub
 	Metrics       *metrics.Metrics

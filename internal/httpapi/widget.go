@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/parley-chat/parley/internal/account"
+	"github.com/parley-chat/parley/internal/audit"
 	"github.com/parley-chat/parley/internal/respond"
 )
 
@@ -59,15 +60,20 @@ func (s *Server) respondWidget(w http.ResponseWriter, r *http.Request, p *accoun
 		respond.Error(w, r, s.log, err)
 		return
 	}
-	var settings account.WidgetSettings
-	if p == nil {
-		settings, err = s.Accounts.Widget(r.Context(), a.AccountID)
-	} else {
-		settings, err = s.Accounts.UpdateWidget(r.Context(), a.AccountID, *p)
-	}
+	settings, err := s.Accounts.Widget(r.Context(), a.AccountID)
 	if err != nil {
 		respond.Error(w, r, s.log, err)
 		return
+	}
+	if p != nil {
+		before := settings
+		if settings, err = s.Accounts.UpdateWidget(r.Context(), a.AccountID, *p); err != nil {
+			respond.Error(w, r, s.log, err)
+			return
+		}
+		if changed := changedFields(before, settings); len(changed) > 0 {
+			s.record(r, audit.ActionWidgetChanged, audit.Target{Type: audit.TargetAccount, ID: acc.ID, Label: acc.Name}, map[string]any{"changed": changed})
+		}
 	}
 	respond.JSON(w, http.StatusOK, widgetSettingsResponse{WidgetSettings: settings, WidgetKey: acc.WidgetKey, Snippet: Snippet(s.publicBase(r), acc.WidgetKey)})
 }
