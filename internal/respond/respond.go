@@ -72,6 +72,10 @@ func Classify(err error) (int, ErrorDetail) {
 			return http.StatusUnauthorized, ErrorDetail{"unauthorized", e.Message, ""}
 		case apperr.KindBadRequest:
 			return http.StatusBadRequest, ErrorDetail{"bad_request", e.Message, ""}
+		case apperr.KindUnsupportedMediaType:
+			return http.StatusUnsupportedMediaType, ErrorDetail{"unsupported_media_type", e.Message, ""}
+		case apperr.KindStorageFull:
+			return http.StatusServiceUnavailable, ErrorDetail{"storage_full", e.Message, ""}
 		}
 	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
@@ -80,11 +84,18 @@ func Classify(err error) (int, ErrorDetail) {
 	return http.StatusInternalServerError, ErrorDetail{"internal", "something went wrong on the server", ""}
 }
 
+// storageFullRetry is the Retry-After of a write refused for lack of space.
+const storageFullRetry = "30"
+
 // Error writes err as a JSON error; internal errors are logged once here.
+// A full disk is not: the database logs it, once a minute, with a count.
 func Error(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
 	status, d := Classify(err)
-	if status >= 500 && log != nil {
+	if status >= 500 && log != nil && d.Code != "storage_full" {
 		log.ErrorContext(r.Context(), "request_failed", "method", r.Method, "route", r.Pattern, "err", err)
+	}
+	if d.Code == "storage_full" {
+		w.Header().Set("Retry-After", storageFullRetry)
 	}
 	if e, ok := apperr.As(err); ok && e.Kind == apperr.KindRateLimited {
 		secs := int(e.RetryAfter.Round(time.Second) / time.Second)
