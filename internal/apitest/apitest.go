@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -50,6 +51,8 @@ type Options struct {
 	TrustedProxies string
 	// GeoIPDB is the path of a MaxMind-format City database.
 	GeoIPDB string
+	// Logger receives the server's logs (discarded when nil).
+	Logger *slog.Logger
 }
 
 // New starts a server on a fresh database (SQLite, or PostgreSQL when
@@ -73,7 +76,7 @@ func New(t testing.TB, opts ...Options) *Env {
 		t.Cleanup(func() { geoDB.Close() })
 	}
 	srv := server.New(server.Opts{DB: db, VisitorMessagesPerMinute: o.VisitorMessagesPerMinute, VisitorBurst: o.VisitorBurst, StreamRecheck: o.StreamRecheck, WidgetFiles: o.WidgetFiles, DashboardFiles: o.DashboardFiles,
-		TrustedProxies: proxies, GeoIP: geoDB})
+		TrustedProxies: proxies, GeoIP: geoDB, Logger: o.Logger})
 	hs := httptest.NewUnstartedServer(srv.Handler)
 	// Sockets outlive their handlers (stream.Lifetime): end them with the test.
 	life, end := context.WithCancel(context.Background())
