@@ -222,6 +222,13 @@ func TestDiskFull(t *testing.T) {
 		t.Fatalf("socket send while full answered %+v, want an error frame with storage_full", last)
 	}
 
+	// Page views are writes too; a refused one is not logged per frame.
+	for i := range 20 {
+		apitest.Write(ws, map[string]string{"type": "page.view", "url": fmt.Sprintf("https://shop.example/p%d?%s", i, text[:2000]), "title": text[:2000]})
+	}
+	apitest.Write(ws, map[string]string{"type": "message.send", "client_id": "v-socket", "text": text})
+	apitest.Until(t, ws, func(f apitest.Frame) bool { return f.ClientID == "v-socket" })
+
 	r = e.Do("GET", "/readyz", "", nil)
 	if m := r.Map(t); r.Status != http.StatusServiceUnavailable || m["status"] != "not ready" || m["reason"] != "storage full" {
 		t.Fatalf("GET /readyz while full = %d %s, want 503 not ready / storage full\n%s", r.Status, r.Body, logs.String())
