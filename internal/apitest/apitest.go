@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -53,6 +54,8 @@ type Options struct {
 	GeoIPDB string
 	// BaseURL is Parley's public URL, as in PARLEY_BASE_URL.
 	BaseURL string
+	// Logger receives the server's logs (discarded when nil).
+	Logger *slog.Logger
 }
 
 // New starts a server on a fresh database (SQLite, or PostgreSQL when
@@ -76,7 +79,7 @@ func New(t testing.TB, opts ...Options) *Env {
 		t.Cleanup(func() { geoDB.Close() })
 	}
 	srv := server.New(server.Opts{DB: db, BaseURL: o.BaseURL, VisitorMessagesPerMinute: o.VisitorMessagesPerMinute, VisitorBurst: o.VisitorBurst, StreamRecheck: o.StreamRecheck, WidgetFiles: o.WidgetFiles, DashboardFiles: o.DashboardFiles,
-		TrustedProxies: proxies, GeoIP: geoDB})
+		TrustedProxies: proxies, GeoIP: geoDB, Logger: o.Logger})
 	hs := httptest.NewUnstartedServer(srv.Handler)
 	// Sockets outlive their handlers (stream.Lifetime): end them with the test.
 	life, end := context.WithCancel(context.Background())

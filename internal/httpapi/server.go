@@ -197,7 +197,10 @@ func (s *Server) observe(next http.Handler) http.Handler {
 				s.Metrics.Observe(r.Pattern, code, d)
 			}
 			// A WebSocket's request lasts as long as the socket: not slow.
-			if code >= 500 || (d > time.Second && code != http.StatusSwitchingProtocols) {
+			// A full disk refuses every write with 503: the database logs
+			// that once a minute, not here once per request.
+			refusedFull := code == http.StatusServiceUnavailable && s.DB != nil && s.DB.StorageFull()
+			if (code >= 500 && !refusedFull) || (d > time.Second && code != http.StatusSwitchingProtocols) {
 				s.log.Warn("slow_or_failed_request", "method", r.Method, "route", r.Pattern, "status", code, "duration_ms", d.Milliseconds())
 			}
 		}()

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"html/template"
-	"io/fs"
 	"mime"
 	"net/http"
 	"path"
@@ -86,23 +85,15 @@ const frameCSP = "default-src 'self'; script-src 'self'; connect-src 'self' ws: 
 // the same URL), the frame page (revalidated) and hashed assets (immutable).
 func (s *Server) widgetFile(w http.ResponseWriter, r *http.Request) {
 	name := strings.TrimPrefix(r.URL.Path, "/widget/")
-	if name == "" || strings.Contains(name, "..") {
-		http.NotFound(w, r)
-		return
-	}
-	b, err := fs.ReadFile(s.WidgetFiles, name)
-	if errors.Is(err, fs.ErrNotExist) {
-		if name == "loader.js" || name == "frame.html" {
-			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-			w.WriteHeader(http.StatusServiceUnavailable)
-			w.Write([]byte("The chat box is not built: run `make build` (it needs Node.js and npm).\n"))
-			return
-		}
-		http.NotFound(w, r)
+	b, err := readBuilt(s.WidgetFiles, name)
+	if errors.Is(err, errNoFile) && (name == "loader.js" || name == "frame.html") {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.WriteHeader(http.StatusServiceUnavailable)
+		w.Write([]byte("The chat box is not built: run `make build` (it needs Node.js and npm).\n"))
 		return
 	}
 	if err != nil {
-		respond.Error(w, r, s.log, err)
+		s.fileError(w, r, err)
 		return
 	}
 	h := w.Header()

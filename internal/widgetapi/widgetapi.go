@@ -449,7 +449,12 @@ func (a *API) frame(v contact.Visitor) stream.Handler {
 			a.Hub.Publish(&event.Event{AccountID: v.AccountID, AgentFrame: event.Frame("typing", 0, b)})
 		case "page.view":
 			if err := a.Contacts.PageView(ctx, v, contact.Page{URL: f.URL, Title: f.Title, Referrer: f.Referrer}); err != nil {
-				a.log.Error("page_view_failed", "visitor_id", v.ID, "err", err)
+				// Refusals (a full disk included, which the database logs
+				// once a minute) are not faults: logging each frame
+				// would let any visitor flood the log.
+				if _, d := respond.Classify(err); d.Code == "internal" {
+					a.log.Error("page_view_failed", "visitor_id", v.ID, "err", err)
+				}
 				return
 			}
 			a.arrived(ctx, v)
