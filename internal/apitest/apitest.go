@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -23,9 +24,11 @@ import (
 	"github.com/parley-chat/parley/internal/agent"
 	"github.com/parley-chat/parley/internal/clientip"
 	"github.com/parley-chat/parley/internal/geo"
+	"github.com/parley-chat/parley/internal/httpapi"
 	"github.com/parley-chat/parley/internal/server"
 	"github.com/parley-chat/parley/internal/stream"
 	"github.com/parley-chat/parley/internal/testdb"
+	"github.com/parley-chat/parley/internal/widgetapi"
 )
 
 // Env is a running server for one test.
@@ -50,6 +53,12 @@ type Options struct {
 	TrustedProxies string
 	// GeoIPDB is the path of a MaxMind-format City database.
 	GeoIPDB string
+	// VisitorLimits and AgentStreams bound the chat box API and the agent
+	// sockets (zero fields: the defaults).
+	VisitorLimits widgetapi.Limits
+	AgentStreams  httpapi.StreamLimits
+	// Logger receives the server's logs (default: discarded).
+	Logger *slog.Logger
 }
 
 // New starts a server on a fresh database (SQLite, or PostgreSQL when
@@ -73,7 +82,7 @@ func New(t testing.TB, opts ...Options) *Env {
 		t.Cleanup(func() { geoDB.Close() })
 	}
 	srv := server.New(server.Opts{DB: db, VisitorMessagesPerMinute: o.VisitorMessagesPerMinute, VisitorBurst: o.VisitorBurst, StreamRecheck: o.StreamRecheck, WidgetFiles: o.WidgetFiles, DashboardFiles: o.DashboardFiles,
-		TrustedProxies: proxies, GeoIP: geoDB})
+		TrustedProxies: proxies, GeoIP: geoDB, VisitorLimits: o.VisitorLimits, AgentStreams: o.AgentStreams, Logger: o.Logger})
 	hs := httptest.NewUnstartedServer(srv.Handler)
 	// Sockets outlive their handlers (stream.Lifetime): end them with the test.
 	life, end := context.WithCancel(context.Background())

@@ -95,6 +95,7 @@ func (s *Server) serveAgent(ctx context.Context, ws *stream.Socket, f *event.Fol
 			return err == nil
 		},
 		RecheckEvery: s.StreamRecheck,
+		WriteTimeout: s.Streams.WriteTimeout,
 	})
 	s.log.Debug("agent_stream_closed", "agent_id", a.ID, "err", err) // clean closes too
 }

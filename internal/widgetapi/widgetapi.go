@@ -50,6 +50,61 @@ type Opts struct {
 	GeoIP *geo.DB
 	// UserAgents parses User-Agents; nil leaves browser and OS unknown.
 	UserAgents *useragent.Parser
+	// Limits bound what one visitor, address and socket may do.
+	Limits Limits
+}
+
+// Limits bound the chat box API, which anyone may call: per visitor, per
+// client address and per socket. Zero fields take the defaults, chosen so
+// that people never meet them: a shopper clicking fast through a shop, a
+// visitor with many tabs, hundreds of visitors behind one carrier NAT.
+// They are kept in memory by each server process.
+type Limits struct {
+	// PageViewBurst page views a visitor may report at once, and one more
+	// every PageViewEvery (defaults 20 and 2 s). Beyond, page views are
+	// dropped, not stored.
+	PageViewBurst int
+	PageViewEvery time.Duration
+	// NewVisitorBurst new visitors (a session without a valid
+	// visitor_token) one client address may start at once, and
+	// NewVisitorsPerMinute more a minute (defaults 300 and 60). IPv6
+	// addresses count per /64. Returning visitors are never refused.
+	NewVisitorBurst      int
+	NewVisitorsPerMinute int
+	// SocketsPerVisitor and SocketsPerAddress bound the chat box sockets
+	// open at once (defaults 10 and 500).
+	SocketsPerVisitor int
+	SocketsPerAddress int
+	// WriteTimeout bounds the time a frame may take to reach a chat box;
+	// past it the socket is closed (default stream.WriteTimeout, 10 s).
+	WriteTimeout time.Duration
+	// TypingEvery is the shortest time between two typing frames of one
+	// socket passed on to the agents (default stream.TypingEvery, 1.5 s).
+	TypingEvery time.Duration
+}
+
+// withDefaults fills the zero fields.
+func (l Limits) withDefaults() Limits {
+	def := func(v *int, d int) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	def(&l.PageViewBurst, 20)
+	def(&l.NewVisitorBurst, 300)
+	def(&l.NewVisitorsPerMinute, 60)
+	def(&l.SocketsPerVisitor, 10)
+	def(&l.SocketsPerAddress, 500)
+	if l.PageViewEvery <= 0 {
+		l.PageViewEvery = 2 * time.Second
+	}
+	if l.WriteTimeout <= 0 {
+		l.WriteTimeout = stream.WriteTimeout
+	}
+	if l.TypingEvery <= 0 {
+		l.TypingEvery = stream.TypingEvery
+	}
+	return l
 }
 
 // API is the visitor API handler.
@@ -68,6 +123,7 @@ func New(opts Opts) *API {
 	if opts.Burst <= 0 {
 		opts.Burst = 30
 	}
+	opts.Limits = opts.Limits.withDefaults()
 	a := &API{Opts: opts, log: opts.Logger, mux: http.NewServeMux(), limiter: newBucketLimiter(opts.MessagesPerMinute, opts.Burst)}
 	a.mux.HandleFunc("POST /widget/v1/session", a.session)
 	a.mux.HandleFunc("POST /widget/v1/messages", a.visitor(a.postMessage))
@@ -388,7 +444,7 @@ func (a *API) serveVisitor(ctx context.Context, ws *stream.Socket, f *event.Foll
 	}()
 	// Every close is logged, a clean one (nil err) too: whether the
 	// client's close or a failed write ends the socket first is a race.
-	err := stream.Serve(ctx, ws, f, stream.Options{Begin: begin, Handle: a.frame(v)})
+	err := stream.Serve(ctx, ws, f, stream.Options{Begin: begin, Handle: a.frame(v), WriteTimeout: a.Limits.WriteTimeout})
 	a.log.Debug("visitor_stream_closed", "visitor_id", v.ID, "err", err)
 }
 
