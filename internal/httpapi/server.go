@@ -103,6 +103,7 @@ type Server struct {
 	// baseOrigin is scheme://host of BaseURL, or "".
 	baseOrigin string
 	started    time.Time
+	sockets    stream.Quota // open agent sockets, per token, agent and account
 }
 
 // New builds the handler.
