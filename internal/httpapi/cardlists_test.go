@@ -11,6 +11,7 @@ import (
 
 	"github.com/parley-chat/parley/internal/apitest"
 	"github.com/parley-chat/parley/internal/database"
+	"github.com/parley-chat/parley/internal/widgetapi"
 )
 
 // visit opens a page the way the chat box does on every page load: a
@@ -96,7 +97,8 @@ func TestBrowsingHistoryIsGroupedIntoVisits(t *testing.T) {
 }
 
 func TestBrowsingHistoryPagesWithMore(t *testing.T) {
-	e := apitest.New(t)
+	// 105 page views at once: more than a visitor may report in a burst.
+	e := apitest.New(t, apitest.Options{VisitorLimits: widgetapi.Limits{PageViewBurst: 200}})
 	acc := e.NewAccount()
 	token, _, contactID := visit(t, e, acc.WidgetKey, "", chromeOnWindows, "https://shop.example/p/0", "")
 	for i := 1; i < 105; i++ {

@@ -61,11 +61,11 @@ type Opts struct {
 // visitor with many tabs, hundreds of visitors behind one carrier NAT.
 // They are kept in memory by each server process.
 type Limits struct {
-	// PageViewBurst page views a visitor may report at once, and one more
-	// every PageViewEvery (defaults 20 and 2 s). Beyond, page views are
-	// dropped, not stored.
-	PageViewBurst int
-	PageViewEvery time.Duration
+	// PageViewBurst page views a visitor may report at once, and
+	// PageViewsPerMinute more a minute (defaults 20 and 30: one every
+	// 2 s). Beyond, page views are dropped, not stored.
+	PageViewBurst      int
+	PageViewsPerMinute int
 	// NewVisitorBurst new visitors (a session without a valid
 	// visitor_token) one client address may start at once, and
 	// NewVisitorsPerMinute more a minute (defaults 300 and 60). IPv6
@@ -92,13 +92,11 @@ func (l Limits) withDefaults() Limits {
 		}
 	}
 	def(&l.PageViewBurst, 20)
+	def(&l.PageViewsPerMinute, 30)
 	def(&l.NewVisitorBurst, 300)
 	def(&l.NewVisitorsPerMinute, 60)
 	def(&l.SocketsPerVisitor, 10)
 	def(&l.SocketsPerAddress, 500)
-	if l.PageViewEvery <= 0 {
-		l.PageViewEvery = 2 * time.Second
-	}
 	if l.WriteTimeout <= 0 {
 		l.WriteTimeout = stream.WriteTimeout
 	}
@@ -132,7 +130,7 @@ func New(opts Opts) *API {
 	l := opts.Limits
 	a := &API{Opts: opts, log: opts.Logger, rare: &rareLog{log: opts.Logger}, mux: http.NewServeMux(),
 		limiter:  newBucketLimiter[string](perMinute(opts.MessagesPerMinute), opts.Burst),
-		pages:    newBucketLimiter[string](l.PageViewEvery, l.PageViewBurst),
+		pages:    newBucketLimiter[string](perMinute(l.PageViewsPerMinute), l.PageViewBurst),
 		arrivals: newBucketLimiter[netip.Addr](perMinute(l.NewVisitorsPerMinute), l.NewVisitorBurst),
 	}
 	a.mux.HandleFunc("POST /widget/v1/session", a.session)
