@@ -668,3 +668,20 @@ func TestAbuseMessageFloodOverTheSocket(t *testing.T) {
 		t.Errorf("%d log lines for a flood of refused frames, want a handful at most", n)
 	}
 }
+
+// Behind a proxy Parley was not told to trust, every visitor seems to come
+// from the proxy: the operator is told why visitors are refused.
+func TestAbuseLimitBehindAnUntrustedProxyIsExplained(t *testing.T) {
+	logs := &logLines{}
+	e := apitest.New(t, apitest.Options{Logger: slog.New(logs), VisitorLimits: widgetapi.Limits{NewVisitorBurst: 2, NewVisitorsPerMinute: 1}})
+	acc := e.NewAccount()
+	for i := range 5 {
+		r := sessionFrom(e, fmt.Sprintf("198.51.100.%d", i+1), acc, "", nil)
+		if want := i < 2; (r.Status == http.StatusOK) != want {
+			t.Fatalf("session %d = %d, want ok %v: the untrusted X-Forwarded-For must be ignored", i, r.Status, want)
+		}
+	}
+	if n := logs.count("client_limit_behind_untrusted_proxy"); n != 1 {
+		t.Errorf("%d client_limit_behind_untrusted_proxy lines for 3 refusals, want 1", n)
+	}
+}

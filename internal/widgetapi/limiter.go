@@ -1,6 +1,7 @@
 package widgetapi
 
 import (
+	"context"
 	"log/slog"
 	"net/netip"
 	"sync"
@@ -87,7 +88,12 @@ type rareEntry struct {
 
 // error logs msg at level ERROR unless it was logged in the last minute;
 // the line counts the ones left out before it (suppressed).
-func (r *rareLog) error(msg string, args ...any) {
+func (r *rareLog) error(msg string, args ...any) { r.at(slog.LevelError, msg, args...) }
+
+// warn is error at level WARN.
+func (r *rareLog) warn(msg string, args ...any) { r.at(slog.LevelWarn, msg, args...) }
+
+func (r *rareLog) at(level slog.Level, msg string, args ...any) {
 	now := time.Now()
 	r.mu.Lock()
 	if r.last == nil {
@@ -102,5 +108,5 @@ func (r *rareLog) error(msg string, args ...any) {
 	}
 	r.last[msg] = rareEntry{at: now}
 	r.mu.Unlock()
-	r.log.Error(msg, append(args, "suppressed", e.skipped)...)
+	r.log.Log(context.Background(), level, msg, append(args, "suppressed", e.skipped)...)
 }

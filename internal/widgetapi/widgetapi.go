@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/netip"
 	"strconv"
@@ -245,6 +246,7 @@ func (a *API) session(w http.ResponseWriter, r *http.Request) {
 	}
 	if returning == "" {
 		if ok, wait := a.arrivals.allow(network(addr), now); !ok {
+			a.hintProxy(r, addr)
 			respond.Error(w, r, a.log, apperr.RateLimited("too many new visitors from your network; try again shortly", wait))
 			return
 		}
@@ -449,6 +451,7 @@ func (a *API) stream(w http.ResponseWriter, r *http.Request) {
 	caps := []stream.Cap{{Key: "visitor " + v.ID, Max: a.Limits.SocketsPerVisitor},
 		{Key: "network " + network(a.TrustedProxies.Addr(r)).String(), Max: a.Limits.SocketsPerAddress}}
 	if !a.sockets.Take(caps...) {
+		a.hintProxy(r, a.TrustedProxies.Addr(r))
 		respond.Error(w, r, a.log, apperr.RateLimited("too many chat box connections are open; close some tabs or try again shortly", 5*time.Second))
 		return
 	}
@@ -506,6 +509,20 @@ func (a *API) serveVisitor(ctx context.Context, ws *stream.Socket, f *event.Foll
 func (a *API) announce(v contact.Visitor, online bool) {
 	b, _ := json.Marshal(map[string]any{"visitor_id": v.ID, "contact_id": v.ContactID, "online": online})
 	a.Hub.Publish(&event.Event{AccountID: v.AccountID, AgentFrame: event.Frame("presence", 0, b)})
+}
+
+// hintProxy tells the operator, once in a while, when a limit per client
+// address refuses a request that came through a proxy Parley does not
+// trust: then every visitor seems to come from the proxy's address and
+// they all share its limits.
+func (a *API) hintProxy(r *http.Request, addr netip.Addr) {
+	if r.Header.Get("X-Forwarded-For") == "" {
+		return
+	}
+	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil && host == addr.String() {
+		a.rare.warn("client_limit_behind_untrusted_proxy", "addr", addr.String(),
+			"hint", "requests carry X-Forwarded-For from a peer not in --trusted-proxies: every visitor behind it shares one address's limits")
+	}
 }
 
 // allowPage takes one of the visitor's page views, false when over the
