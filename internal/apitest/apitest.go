@@ -25,9 +25,11 @@ import (
 	"github.com/parley-chat/parley/internal/agent"
 	"github.com/parley-chat/parley/internal/clientip"
 	"github.com/parley-chat/parley/internal/geo"
+	"github.com/parley-chat/parley/internal/httpapi"
 	"github.com/parley-chat/parley/internal/server"
 	"github.com/parley-chat/parley/internal/stream"
 	"github.com/parley-chat/parley/internal/testdb"
+	"github.com/parley-chat/parley/internal/widgetapi"
 )
 
 // Env is a running server for one test.
@@ -54,6 +56,10 @@ type Options struct {
 	GeoIPDB string
 	// BaseURL is Parley's public URL, as in PARLEY_BASE_URL.
 	BaseURL string
+	// VisitorLimits and AgentStreams bound the chat box API and the agent
+	// sockets (zero fields: the defaults).
+	VisitorLimits widgetapi.Limits
+	AgentStreams  httpapi.StreamLimits
 	// Logger receives the server's logs (discarded when nil).
 	Logger *slog.Logger
 }
@@ -79,7 +85,7 @@ func New(t testing.TB, opts ...Options) *Env {
 		t.Cleanup(func() { geoDB.Close() })
 	}
 	srv := server.New(server.Opts{DB: db, BaseURL: o.BaseURL, VisitorMessagesPerMinute: o.VisitorMessagesPerMinute, VisitorBurst: o.VisitorBurst, StreamRecheck: o.StreamRecheck, WidgetFiles: o.WidgetFiles, DashboardFiles: o.DashboardFiles,
-		TrustedProxies: proxies, GeoIP: geoDB, Logger: o.Logger})
+		TrustedProxies: proxies, GeoIP: geoDB, VisitorLimits: o.VisitorLimits, AgentStreams: o.AgentStreams, Logger: o.Logger})
 	hs := httptest.NewUnstartedServer(srv.Handler)
 	// Sockets outlive their handlers (stream.Lifetime): end them with the test.
 	life, end := context.WithCancel(context.Background())

@@ -12,6 +12,7 @@ import (
 	"github.com/parley-chat/parley/internal/apitest"
 	"github.com/parley-chat/parley/internal/contact"
 	"github.com/parley-chat/parley/internal/database"
+	"github.com/parley-chat/parley/internal/widgetapi"
 )
 
 // visit opens a page the way the chat box does on every page load: a
@@ -97,7 +98,8 @@ func TestBrowsingHistoryIsGroupedIntoVisits(t *testing.T) {
 }
 
 func TestBrowsingHistoryPagesWithMore(t *testing.T) {
-	e := apitest.New(t)
+	// 105 page views at once: more than a visitor may report in a burst.
+	e := apitest.New(t, apitest.Options{VisitorLimits: widgetapi.Limits{PageViewBurst: 200}})
 	acc := e.NewAccount()
 	token, _, contactID := visit(t, e, acc.WidgetKey, "", chromeOnWindows, "https://shop.example/p/0", "")
 	v, err := e.Server.Contacts.VisitorByToken(context.Background(), token)

@@ -24,6 +24,7 @@ import (
 	"github.com/parley-chat/parley/internal/event"
 	"github.com/parley-chat/parley/internal/metrics"
 	"github.com/parley-chat/parley/internal/respond"
+	"github.com/parley-chat/parley/internal/stream"
 )
 
 // Opts are the dependencies of the HTTP server.
@@ -54,6 +55,46 @@ type Opts struct {
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For is
 	// believed (none by default).
 	TrustedProxies clientip.Proxies
+	// Streams bound the agent sockets.
+	Streams StreamLimits
+}
+
+// StreamLimits bound the agent sockets (/api/v1/stream). Zero fields take
+// the defaults, chosen so that a team never meets them: 50 agents behind
+// one office address, each with a few dashboard tabs. They are kept in
+// memory by each server process.
+type StreamLimits struct {
+	// PerToken, PerAgent and PerAccount bound the agent sockets open at
+	// once with one token, by one agent (all their tokens) and in one
+	// account (defaults 10, 20 and 1000).
+	PerToken   int
+	PerAgent   int
+	PerAccount int
+	// WriteTimeout bounds the time a frame may take to reach a dashboard;
+	// past it the socket is closed (default stream.WriteTimeout, 10 s).
+	WriteTimeout time.Duration
+	// TypingEvery is the shortest time between two typing frames of one
+	// socket about one conversation passed on (default stream.TypingEvery).
+	TypingEvery time.Duration
+}
+
+// withDefaults fills the zero fields.
+func (l StreamLimits) withDefaults() StreamLimits {
+	def := func(v *int, d int) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	def(&l.PerToken, 10)
+	def(&l.PerAgent, 20)
+	def(&l.PerAccount, 1000)
+	if l.WriteTimeout <= 0 {
+		l.WriteTimeout = stream.WriteTimeout
+	}
+	if l.TypingEvery <= 0 {
+		l.TypingEvery = stream.TypingEvery
+	}
+	return l
 }
 
 // Server is the HTTP handler of the whole application.
@@ -67,11 +108,13 @@ type Server struct {
 	// nothing else (HSTS).
 	https   bool
 	started time.Time
+	sockets stream.Quota // open agent sockets, per token, agent and account
 }
 
 // New builds the handler.
 func New(opts Opts) *Server {
 	s := &Server{Opts: opts, log: opts.Logger, started: time.Now()}
+	s.Streams = s.Streams.withDefaults()
 	if s.WidgetFiles == nil {
 		s.WidgetFiles = fstest.MapFS{}
 	}

@@ -45,6 +45,11 @@ type Opts struct {
 	TrustedProxies clientip.Proxies
 	// GeoIP locates visitors for the visitor card; nil: location unknown.
 	GeoIP *geo.DB
+	// VisitorLimits bound the chat box API per visitor, address and
+	// socket; AgentStreams bound the agent sockets. Zero fields take the
+	// defaults (see widgetapi.Limits and httpapi.StreamLimits).
+	VisitorLimits widgetapi.Limits
+	AgentStreams  httpapi.StreamLimits
 }
 
 // Server is a wired Parley instance.
@@ -94,12 +99,12 @@ func New(opts Opts) *Server {
 	widget := widgetapi.New(widgetapi.Opts{
 		Logger: log, Accounts: s.Accounts, Agents: s.Agents, Conversations: s.Conversations, Contacts: s.Contacts,
 		Log: s.Log, Hub: hub, Metrics: m, MessagesPerMinute: opts.VisitorMessagesPerMinute, Burst: opts.VisitorBurst,
-		TrustedProxies: opts.TrustedProxies, GeoIP: opts.GeoIP, UserAgents: uaParser,
+		TrustedProxies: opts.TrustedProxies, GeoIP: opts.GeoIP, UserAgents: uaParser, Limits: opts.VisitorLimits,
 	})
 	s.Handler = httpapi.New(httpapi.Opts{
 		Logger: log, DB: opts.DB, Accounts: s.Accounts, Agents: s.Agents, Conversations: s.Conversations, Contacts: s.Contacts,
 		APIKeys: apiKeys, Audit: s.Audit, Log: s.Log, Hub: hub, Metrics: m, BaseURL: opts.BaseURL, Widget: widget, StreamRecheck: opts.StreamRecheck,
-		WidgetFiles: widgetFiles, DashboardFiles: dashboardFiles, TrustedProxies: opts.TrustedProxies,
+		WidgetFiles: widgetFiles, DashboardFiles: dashboardFiles, TrustedProxies: opts.TrustedProxies, Streams: opts.AgentStreams,
 	})
 	return s
 }
