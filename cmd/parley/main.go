@@ -31,10 +31,12 @@ const usage = `Parley — live chat and customer conversations.
 Usage:
   parley serve [flags]            run the server
   parley account create [flags]   create an account with its owner
+  parley backup --out FILE        copy the SQLite database, safe while serving
+  parley restore --from FILE      put a backup in place (no server running on it)
   parley load SCENARIO [flags]    load-test a server: idle, chat, storm, database (docs/performance.md)
   parley help                     show this help
 
-Run "parley serve -h" or "parley account create -h" for their flags.
+Run "parley COMMAND -h" for the flags of a command.
 `
 
 func main() {
@@ -59,6 +61,10 @@ func run(args []string, stdout, stderr io.Writer) error {
 			return errors.New(`unknown account command; did you mean "parley account create"?`)
 		}
 		return createAccount(args[2:], stdout, stderr)
+	case "backup":
+		return backupCommand(args[1:], stdout, stderr)
+	case "restore":
+		return restoreCommand(args[1:], stdout, stderr)
 	case "load":
 		return loadCommand(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
