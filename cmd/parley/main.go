@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/parley-chat/parley/internal/agent"
+	"github.com/parley-chat/parley/internal/buildinfo"
 	"github.com/parley-chat/parley/internal/config"
 	"github.com/parley-chat/parley/internal/database"
 	"github.com/parley-chat/parley/internal/geo"
@@ -34,6 +35,7 @@ Usage:
   parley backup --out FILE        copy the SQLite database, safe while serving
   parley restore --from FILE      put a backup in place (no server running on it)
   parley load SCENARIO [flags]    load-test a server: idle, chat, storm, database (docs/performance.md)
+  parley version                  show the version, commit, build date and Go version
   parley help                     show this help
 
 Run "parley COMMAND -h" for the flags of a command.
@@ -67,6 +69,10 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return restoreCommand(args[1:], stdout, stderr)
 	case "load":
 		return loadCommand(args[1:], stdout, stderr)
+	case "version", "--version":
+		b := buildinfo.Read()
+		fmt.Fprintf(stdout, "parley %s\ncommit %s\nbuilt %s\n%s\n", b.Version, b.Commit, b.Date, b.GoVersion)
+		return nil
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/parley-chat/parley/internal/buildinfo"
 	"github.com/parley-chat/parley/internal/database"
 )
 
@@ -24,8 +25,8 @@ type Metrics struct {
 }
 
 // New registers the collectors; storedMessages reports messages stored by
-// this process, writer the database writer's work.
-func New(storedMessages func() int64, writer func() database.WriterStats) *Metrics {
+// this process, writer the database writer's work, build which binary runs.
+func New(storedMessages func() int64, writer func() database.WriterStats, build buildinfo.Info) *Metrics {
 	m := &Metrics{
 		reg: prometheus.NewRegistry(),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -42,7 +43,11 @@ func New(storedMessages func() int64, writer func() database.WriterStats) *Metri
 	m.reg.MustRegister(m.requests, m.latency, m.Sockets,
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "parley_messages_stored_total", Help: "Messages stored by this process."},
 			func() float64 { return float64(storedMessages()) }),
-		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "parley_build_info", Help: "Always 1; its labels say which Parley runs.",
+			ConstLabels: prometheus.Labels{"version": build.Version, "commit": build.Commit, "go_version": build.GoVersion},
+		}, func() float64 { return 1 }))
 	m.reg.MustRegister(writerCollector{writer})
 	return m
 }

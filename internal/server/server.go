@@ -12,6 +12,7 @@ import (
 	"github.com/parley-chat/parley/internal/account"
 	"github.com/parley-chat/parley/internal/agent"
 	"github.com/parley-chat/parley/internal/apikey"
+	"github.com/parley-chat/parley/internal/buildinfo"
 	"github.com/parley-chat/parley/internal/clientip"
 	"github.com/parley-chat/parley/internal/contact"
 	"github.com/parley-chat/parley/internal/conversation"
@@ -74,7 +75,7 @@ func New(opts Opts) *Server {
 	s.Contacts.Conversations = s.Conversations
 	s.Log.Visitors = s.Conversations // visitor streams replay from conversations
 	apiKeys := apikey.NewService(opts.DB)
-	m := metrics.New(s.Conversations.Stored, opts.DB.WriterStats)
+	m := metrics.New(s.Conversations.Stored, opts.DB.WriterStats, buildinfo.Read())
 	widgetFiles, dashboardFiles := opts.WidgetFiles, opts.DashboardFiles
 	if widgetFiles == nil {
 		widgetFiles = web.Widget()
