@@ -124,7 +124,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	defer geoDB.Close()
 	srv := server.New(server.Opts{DB: db, Logger: log, BaseURL: cfg.BaseURL,
 		VisitorMessagesPerMinute: cfg.VisitorMessagesPerMinute, VisitorBurst: cfg.VisitorBurst,
-		TrustedProxies: cfg.TrustedProxies, GeoIP: geoDB})
+		TrustedProxies: cfg.TrustedProxies, GeoIP: geoDB, MetricsToken: cfg.MetricsToken})
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -150,6 +150,11 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
+	metricsSrv, err := serveMetrics(cfg.MetricsAddr, srv, log)
+	if err != nil {
+		ln.Close()
+		return err
+	}
 	bgCtx, bgStop := context.WithCancel(context.Background())
 	bgDone := make(chan error, 1)
 	go func() { bgDone <- srv.Run(bgCtx) }()
@@ -167,10 +172,33 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	shutCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	err = httpSrv.Shutdown(shutCtx)
+	if metricsSrv != nil {
+		metricsSrv.Shutdown(shutCtx)
+	}
 	cancelBase()
 	bgStop()
 	<-bgDone
 	return err
+}
+
+// serveMetrics serves /metrics to anyone on a listener of its own, when
+// addr is set: for Prometheus on a private interface or loopback, while the
+// main address keeps it from the internet.
+func serveMetrics(addr string, srv *server.Server, log *slog.Logger) (*http.Server, error) {
+	if addr == "" {
+		return nil, nil
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on --metrics-addr %s: %w", addr, err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", srv.Metrics.Open())
+	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: 30 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	go hs.Serve(ln)
+	log.Info("metrics_listening", "addr", ln.Addr().String())
+	return hs, nil
 }
 
 // openGeoIP opens the City database; without one visitors' location is

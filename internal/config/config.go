@@ -40,6 +40,12 @@ type Config struct {
 	// .mmdb files or a comma-separated list; empty means <data dir>/geoip,
 	// where `make` puts DB-IP Lite City (one IPv4 and one IPv6 file).
 	GeoIPDB string
+	// MetricsAddr, when set, serves /metrics to anyone on a listener of
+	// its own.
+	MetricsAddr string
+	// MetricsToken, when set, lets a bearer of it read /metrics on the
+	// main address (read from the environment only: flags show in ps).
+	MetricsToken string
 }
 
 // GeoIPPath is the City database to read.
@@ -70,6 +76,8 @@ func (c *Config) RegisterServe(fs *flag.FlagSet) {
 	c.VisitorMessagesPerMinute = envInt("PARLEY_VISITOR_MESSAGES_PER_MINUTE", 60)
 	c.VisitorBurst = envInt("PARLEY_VISITOR_BURST", 30)
 	fs.StringVar(&c.TrustedProxiesText, "trusted-proxies", env("PARLEY_TRUSTED_PROXIES", ""), "comma-separated CIDRs of reverse proxies whose X-Forwarded-For is trusted; empty: none [PARLEY_TRUSTED_PROXIES]")
+	fs.StringVar(&c.MetricsAddr, "metrics-addr", env("PARLEY_METRICS_ADDR", ""), "serve /metrics to anyone on this address too, e.g. 127.0.0.1:9090 or a private interface; empty: none [PARLEY_METRICS_ADDR]")
+	c.MetricsToken = os.Getenv("PARLEY_METRICS_TOKEN")
 	fs.StringVar(&c.GeoIPDB, "geoip-db", env("PARLEY_GEOIP_DB", ""), "MaxMind-format City database: a file, a directory of .mmdb files or a comma-separated list; empty: <data dir>/geoip [PARLEY_GEOIP_DB]")
 }
 
@@ -114,6 +122,11 @@ func (c *Config) Validate(serve bool) error {
 	if serve {
 		if _, _, err := net.SplitHostPort(c.Addr); err != nil {
 			errs = append(errs, fmt.Errorf("--addr / PARLEY_ADDR %q: want host:port or :port", c.Addr))
+		}
+		if c.MetricsAddr != "" {
+			if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
+				errs = append(errs, fmt.Errorf("--metrics-addr / PARLEY_METRICS_ADDR %q: want host:port or :port", c.MetricsAddr))
+			}
 		}
 		if c.BaseURL != "" {
 			u, err := url.Parse(c.BaseURL)

@@ -45,6 +45,10 @@ type Opts struct {
 	TrustedProxies clientip.Proxies
 	// GeoIP locates visitors for the visitor card; nil: location unknown.
 	GeoIP *geo.DB
+	// MetricsToken, when set, lets a client that sends it as a bearer
+	// token read /metrics on the main address; else only direct loopback
+	// clients may.
+	MetricsToken string
 }
 
 // Server is a wired Parley instance.
@@ -57,7 +61,9 @@ type Server struct {
 	Contacts      *contact.Service
 	Conversations *conversation.Service
 	Handler       http.Handler
-	logger        *slog.Logger
+	// Metrics serves /metrics, also on a listener of its own (Open).
+	Metrics *metrics.Metrics
+	logger  *slog.Logger
 }
 
 // New wires a server on an open database.
@@ -75,7 +81,9 @@ func New(opts Opts) *Server {
 	s.Contacts.Conversations = s.Conversations
 	s.Log.Visitors = s.Conversations // visitor streams replay from conversations
 	apiKeys := apikey.NewService(opts.DB)
-	m := metrics.New(s.Conversations.Stored, opts.DB.WriterStats, buildinfo.Read())
+	m := metrics.New(metrics.Opts{StoredMessages: s.Conversations.Stored, Writer: opts.DB.WriterStats,
+		Build: buildinfo.Read(), Token: opts.MetricsToken})
+	s.Metrics = m
 	widgetFiles, dashboardFiles := opts.WidgetFiles, opts.DashboardFiles
 	if widgetFiles == nil {
 		widgetFiles = web.Widget()
