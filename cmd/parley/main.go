@@ -139,17 +139,22 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 
-	// Streams live on this context: cancelling it at shutdown closes the
-	// WebSockets, which Shutdown does not wait for (they are hijacked).
+	// Streams live on this context: Shutdown cancels it once the listener
+	// is closed, which closes every WebSocket with 1012 (service restart)
+	// so that clients reconnect at once; Shutdown does not wait for them
+	// itself (they are hijacked), shutdown does.
 	baseCtx, cancelBase := context.WithCancel(context.Background())
 	defer cancelBase()
+	requests := &liveRequests{h: srv.Handler}
 	httpSrv := &http.Server{
-		BaseContext:       func(net.Listener) context.Context { return stream.WithLifetime(baseCtx) },
-		Handler:           srv.Handler,
+		// Requests do not end with baseCtx: in-flight ones finish.
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(stream.WithLifetime(baseCtx)) },
+		Handler:           requests,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
+	httpSrv.RegisterOnShutdown(cancelBase)
 	metricsSrv, err := serveMetrics(cfg.MetricsAddr, srv, log)
 	if err != nil {
 		ln.Close()
@@ -168,17 +173,14 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		return err
 	case <-ctx.Done():
 	}
-	log.Info("shutting_down")
-	shutCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	err = httpSrv.Shutdown(shutCtx)
+	stop() // a second signal ends the process at once
+	shutdown(httpSrv, requests, srv.Metrics.OpenSockets, cfg.ShutdownTimeout, log)
 	if metricsSrv != nil {
-		metricsSrv.Shutdown(shutCtx)
+		metricsSrv.Close()
 	}
-	cancelBase()
 	bgStop()
 	<-bgDone
-	return err
+	return nil // the database closes last (deferred), once its writes are done
 }
 
 // serveMetrics serves /metrics to anyone on a listener of its own, when

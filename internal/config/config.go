@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/parley-chat/parley/internal/clientip"
 )
@@ -46,6 +47,14 @@ type Config struct {
 	// MetricsToken, when set, lets a bearer of it read /metrics on the
 	// main address (read from the environment only: flags show in ps).
 	MetricsToken string
+	// ShutdownTimeout bounds a graceful shutdown: in-flight requests and
+	// socket closes still running then are cut off.
+	ShutdownTimeout time.Duration
+	// ReadTimeout bounds reading a request, body included; WriteTimeout
+	// bounds a response, from the end of its request's headers. Neither
+	// applies to WebSockets once they are open.
+	ReadTimeout  time.Duration
+	WriteTimeout time.Duration
 }
 
 // GeoIPPath is the City database to read.
@@ -78,6 +87,9 @@ func (c *Config) RegisterServe(fs *flag.FlagSet) {
 	fs.StringVar(&c.TrustedProxiesText, "trusted-proxies", env("PARLEY_TRUSTED_PROXIES", ""), "comma-separated CIDRs of reverse proxies whose X-Forwarded-For is trusted; empty: none [PARLEY_TRUSTED_PROXIES]")
 	fs.StringVar(&c.MetricsAddr, "metrics-addr", env("PARLEY_METRICS_ADDR", ""), "serve /metrics to anyone on this address too, e.g. 127.0.0.1:9090 or a private interface; empty: none [PARLEY_METRICS_ADDR]")
 	c.MetricsToken = os.Getenv("PARLEY_METRICS_TOKEN")
+	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", envDuration("PARLEY_SHUTDOWN_TIMEOUT", 10*time.Second), "on SIGTERM or SIGINT, how long in-flight requests may take to finish [PARLEY_SHUTDOWN_TIMEOUT]")
+	fs.DurationVar(&c.ReadTimeout, "read-timeout", envDuration("PARLEY_READ_TIMEOUT", DefaultReadTimeout), "longest time to read a request, body included (not WebSockets) [PARLEY_READ_TIMEOUT]")
+	fs.DurationVar(&c.WriteTimeout, "write-timeout", envDuration("PARLEY_WRITE_TIMEOUT", DefaultWriteTimeout), "longest time for a request's body and response, from the end of its headers (not WebSockets) [PARLEY_WRITE_TIMEOUT]")
 	fs.StringVar(&c.GeoIPDB, "geoip-db", env("PARLEY_GEOIP_DB", ""), "MaxMind-format City database: a file, a directory of .mmdb files or a comma-separated list; empty: <data dir>/geoip [PARLEY_GEOIP_DB]")
 }
 
@@ -86,6 +98,26 @@ func env(name, def string) string {
 		return v
 	}
 	return def
+}
+
+// The default slow-client timeouts: long enough for a 25 MB mail from a
+// provider over a slow link, short enough that a client trickling a body
+// cannot hold a connection for long.
+const (
+	DefaultReadTimeout  = 60 * time.Second
+	DefaultWriteTimeout = 120 * time.Second
+)
+
+func envDuration(name string, def time.Duration) time.Duration {
+	v, ok := os.LookupEnv(name)
+	if !ok {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		return -1 // reported by Validate
+	}
+	return d
 }
 
 func envInt(name string, def int) int {
@@ -122,6 +154,18 @@ func (c *Config) Validate(serve bool) error {
 	if serve {
 		if _, _, err := net.SplitHostPort(c.Addr); err != nil {
 			errs = append(errs, fmt.Errorf("--addr / PARLEY_ADDR %q: want host:port or :port", c.Addr))
+		}
+		for _, d := range []struct {
+			name  string
+			value time.Duration
+		}{
+			{"--shutdown-timeout / PARLEY_SHUTDOWN_TIMEOUT", c.ShutdownTimeout},
+			{"--read-timeout / PARLEY_READ_TIMEOUT", c.ReadTimeout},
+			{"--write-timeout / PARLEY_WRITE_TIMEOUT", c.WriteTimeout},
+		} {
+			if d.value <= 0 {
+				errs = append(errs, fmt.Errorf("%s must be a positive duration such as 10s or 2m", d.name))
+			}
 		}
 		if c.MetricsAddr != "" {
 			if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {

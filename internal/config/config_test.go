@@ -3,10 +3,12 @@ package config
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 func valid() Config {
-	return Config{Addr: ":8080", DataDir: "./data", LogFormat: "text", LogLevel: "info", VisitorMessagesPerMinute: 60, VisitorBurst: 30}
+	return Config{Addr: ":8080", DataDir: "./data", LogFormat: "text", LogLevel: "info", VisitorMessagesPerMinute: 60, VisitorBurst: 30,
+		ShutdownTimeout: 10 * time.Second, ReadTimeout: DefaultReadTimeout, WriteTimeout: DefaultWriteTimeout}
 }
 
 func TestTrustedProxies(t *testing.T) {

@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	dto "github.com/prometheus/client_model/go"
 
 	"github.com/parley-chat/parley/internal/apperr"
 	"github.com/parley-chat/parley/internal/buildinfo"
@@ -179,6 +180,23 @@ func directLoopback(r *http.Request) bool {
 		}
 	}
 	return true
+}
+
+// OpenSockets is the number of WebSockets open now, of every kind.
+func (m *Metrics) OpenSockets() int {
+	ch := make(chan prometheus.Metric, 4)
+	go func() {
+		m.Sockets.Collect(ch)
+		close(ch)
+	}()
+	var n float64
+	for metric := range ch {
+		var d dto.Metric
+		if metric.Write(&d) == nil {
+			n += d.GetGauge().GetValue()
+		}
+	}
+	return int(n)
 }
 
 // Observe records one finished request.
