@@ -151,8 +151,14 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(stream.WithLifetime(baseCtx)) },
 		Handler:           requests,
 		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		// Slow clients: a body trickled in, a response never read. A
+		// WebSocket is not cut: net/http lifts both deadlines when it hands
+		// the connection over (Hijack), and the socket pings and times its
+		// writes itself (TestSlowClientsAreCutButSocketsLive).
+		ReadTimeout:  cfg.ReadTimeout,
+		WriteTimeout: cfg.WriteTimeout,
+		IdleTimeout:  2 * time.Minute,
+		ErrorLog:     slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	httpSrv.RegisterOnShutdown(cancelBase)
 	metricsSrv, err := serveMetrics(cfg.MetricsAddr, srv, log)
