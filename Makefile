@@ -6,8 +6,15 @@ WIDGET := web/widget
 DASHBOARD := web/dashboard
 GOFLAGS_TEST ?= -race -count=1 -timeout=20m
 STATICCHECK := v0.8.2
+# parley version: stamped from git; a build without git falls back to Go's
+# own record of the commit, else "dev".
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null)
+COMMIT ?= $(shell git rev-parse HEAD 2>/dev/null)
+BUILD_DATE ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
+BUILDINFO := github.com/parley-chat/parley/internal/buildinfo
+LDFLAGS := -X $(BUILDINFO).version=$(VERSION) -X $(BUILDINFO).commit=$(COMMIT) -X $(BUILDINFO).date=$(BUILD_DATE)
 
-.PHONY: run geoip build widget dashboard test test-go test-postgres test-web test-e2e lint bench clean
+.PHONY: run geoip build binary widget dashboard test test-go test-postgres test-web test-e2e lint bench clean
 
 ## run: build everything and serve on http://localhost:8080 with SQLite under ./data
 run: build geoip
@@ -18,8 +25,11 @@ geoip:
 	@scripts/fetch-geoip.sh ./data/geoip
 
 ## build: the chat box and the dashboard, then the parley binary (which embeds them) in bin/
-build: widget dashboard
-	$(GO) build -o $(BIN) ./cmd/parley
+build: widget dashboard binary
+
+## binary: the parley binary alone, stamped with its version (embeds the front ends as last built)
+binary:
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/parley
 
 ## widget: the chat box (Svelte + Vite) into web/widget/dist
 widget: $(WIDGET)/node_modules/.installed

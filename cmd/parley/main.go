@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/parley-chat/parley/internal/agent"
+	"github.com/parley-chat/parley/internal/buildinfo"
 	"github.com/parley-chat/parley/internal/config"
 	"github.com/parley-chat/parley/internal/database"
 	"github.com/parley-chat/parley/internal/geo"
@@ -31,10 +32,13 @@ const usage = `Parley — live chat and customer conversations.
 Usage:
   parley serve [flags]            run the server
   parley account create [flags]   create an account with its owner
+  parley backup --out FILE        copy the SQLite database, safe while serving
+  parley restore --from FILE      put a backup in place (no server running on it)
   parley load SCENARIO [flags]    load-test a server: idle, chat, storm, database (docs/performance.md)
+  parley version                  show the version, commit, build date and Go version
   parley help                     show this help
 
-Run "parley serve -h" or "parley account create -h" for their flags.
+Run "parley COMMAND -h" for the flags of a command.
 `
 
 func main() {
@@ -59,8 +63,16 @@ func run(args []string, stdout, stderr io.Writer) error {
 			return errors.New(`unknown account command; did you mean "parley account create"?`)
 		}
 		return createAccount(args[2:], stdout, stderr)
+	case "backup":
+		return backupCommand(args[1:], stdout, stderr)
+	case "restore":
+		return restoreCommand(args[1:], stdout, stderr)
 	case "load":
 		return loadCommand(args[1:], stdout, stderr)
+	case "version", "--version":
+		b := buildinfo.Read()
+		fmt.Fprintf(stdout, "parley %s\ncommit %s\nbuilt %s\n%s\n", b.Version, b.Commit, b.Date, b.GoVersion)
+		return nil
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -112,7 +124,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	defer geoDB.Close()
 	srv := server.New(server.Opts{DB: db, Logger: log, BaseURL: cfg.BaseURL,
 		VisitorMessagesPerMinute: cfg.VisitorMessagesPerMinute, VisitorBurst: cfg.VisitorBurst,
-		TrustedProxies: cfg.TrustedProxies, GeoIP: geoDB})
+		TrustedProxies: cfg.TrustedProxies, GeoIP: geoDB, MetricsToken: cfg.MetricsToken})
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -127,16 +139,32 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 
-	// Streams live on this context: cancelling it at shutdown closes the
-	// WebSockets, which Shutdown does not wait for (they are hijacked).
+	// Streams live on this context: Shutdown cancels it once the listener
+	// is closed, which closes every WebSocket with 1012 (service restart)
+	// so that clients reconnect at once; Shutdown does not wait for them
+	// itself (they are hijacked), shutdown does.
 	baseCtx, cancelBase := context.WithCancel(context.Background())
 	defer cancelBase()
+	requests := &liveRequests{h: srv.Handler}
 	httpSrv := &http.Server{
-		BaseContext:       func(net.Listener) context.Context { return stream.WithLifetime(baseCtx) },
-		Handler:           srv.Handler,
+		// Requests do not end with baseCtx: in-flight ones finish.
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(stream.WithLifetime(baseCtx)) },
+		Handler:           requests,
 		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		// Slow clients: a body trickled in, a response never read. A
+		// WebSocket is not cut: net/http lifts both deadlines when it hands
+		// the connection over (Hijack), and the socket pings and times its
+		// writes itself (TestSlowClientsAreCutButSocketsLive).
+		ReadTimeout:  cfg.ReadTimeout,
+		WriteTimeout: cfg.WriteTimeout,
+		IdleTimeout:  2 * time.Minute,
+		ErrorLog:     slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	httpSrv.RegisterOnShutdown(cancelBase)
+	metricsSrv, err := serveMetrics(cfg.MetricsAddr, srv, log)
+	if err != nil {
+		ln.Close()
+		return err
 	}
 	bgCtx, bgStop := context.WithCancel(context.Background())
 	bgDone := make(chan error, 1)
@@ -151,14 +179,34 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		return err
 	case <-ctx.Done():
 	}
-	log.Info("shutting_down")
-	shutCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	err = httpSrv.Shutdown(shutCtx)
-	cancelBase()
+	stop() // a second signal ends the process at once
+	shutdown(httpSrv, requests, srv.Metrics.OpenSockets, cfg.ShutdownTimeout, log)
+	if metricsSrv != nil {
+		metricsSrv.Close()
+	}
 	bgStop()
 	<-bgDone
-	return err
+	return nil // the database closes last (deferred), once its writes are done
+}
+
+// serveMetrics serves /metrics to anyone on a listener of its own, when
+// addr is set: for Prometheus on a private interface or loopback, while the
+// main address keeps it from the internet.
+func serveMetrics(addr string, srv *server.Server, log *slog.Logger) (*http.Server, error) {
+	if addr == "" {
+		return nil, nil
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on --metrics-addr %s: %w", addr, err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", srv.Metrics.Open())
+	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: 30 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	go hs.Serve(ln)
+	log.Info("metrics_listening", "addr", ln.Addr().String())
+	return hs, nil
 }
 
 // openGeoIP opens the City database; without one visitors' location is

@@ -112,11 +112,11 @@ type serverProcess struct {
 }
 
 // startServer starts `parley serve` on a free port and waits for /readyz.
-// The process is killed when the test ends.
-func startServer(t *testing.T, tg testdb.Target) *serverProcess {
+// The process is killed when the test ends. extra adds to its environment.
+func startServer(t *testing.T, tg testdb.Target, extra ...string) *serverProcess {
 	t.Helper()
 	for attempt := 0; ; attempt++ {
-		s, err := tryStartServer(t, tg)
+		s, err := tryStartServer(t, tg, extra)
 		if err == nil {
 			return s
 		}
@@ -129,7 +129,7 @@ func startServer(t *testing.T, tg testdb.Target) *serverProcess {
 	}
 }
 
-func tryStartServer(t *testing.T, tg testdb.Target) (*serverProcess, error) {
+func tryStartServer(t *testing.T, tg testdb.Target, extra []string) (*serverProcess, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -138,13 +138,13 @@ func tryStartServer(t *testing.T, tg testdb.Target) (*serverProcess, error) {
 	ln.Close()
 	s := &serverProcess{t: t, URL: "http://" + addr, logs: &syncBuffer{}, exited: make(chan struct{})}
 	s.cmd = exec.Command(parleyBinary(t), append([]string{"serve"}, dbArgs(tg)...)...)
-	s.cmd.Env = parleyEnv(tg,
-		"PARLEY_ADDR="+addr,
-		"PARLEY_OWNER_EMAIL="+ownerEmail,
-		"PARLEY_OWNER_PASSWORD="+ownerPassword,
+	s.cmd.Env = parleyEnv(tg, append([]string{
+		"PARLEY_ADDR=" + addr,
+		"PARLEY_OWNER_EMAIL=" + ownerEmail,
+		"PARLEY_OWNER_PASSWORD=" + ownerPassword,
 		"PARLEY_VISITOR_MESSAGES_PER_MINUTE=600000",
 		"PARLEY_VISITOR_BURST=100000",
-	)
+	}, extra...)...)
 	s.cmd.Stdout = s.logs
 	s.cmd.Stderr = s.logs
 	if err := s.cmd.Start(); err != nil {
@@ -189,6 +189,17 @@ func (s *serverProcess) waitReady() error {
 			return fmt.Errorf("/readyz not 200 within a minute (last: %v)", err)
 		}
 	}
+}
+
+// freeAddr is a loopback address with a port free a moment ago.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
 }
 
 // Kill sends SIGKILL and waits for the process to be gone.

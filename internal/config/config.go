@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/parley-chat/parley/internal/clientip"
 )
@@ -40,6 +41,20 @@ type Config struct {
 	// .mmdb files or a comma-separated list; empty means <data dir>/geoip,
 	// where `make` puts DB-IP Lite City (one IPv4 and one IPv6 file).
 	GeoIPDB string
+	// MetricsAddr, when set, serves /metrics to anyone on a listener of
+	// its own.
+	MetricsAddr string
+	// MetricsToken, when set, lets a bearer of it read /metrics on the
+	// main address (read from the environment only: flags show in ps).
+	MetricsToken string
+	// ShutdownTimeout bounds a graceful shutdown: in-flight requests and
+	// socket closes still running then are cut off.
+	ShutdownTimeout time.Duration
+	// ReadTimeout bounds reading a request, body included; WriteTimeout
+	// bounds a response, from the end of its request's headers. Neither
+	// applies to WebSockets once they are open.
+	ReadTimeout  time.Duration
+	WriteTimeout time.Duration
 }
 
 // GeoIPPath is the City database to read.
@@ -70,6 +85,11 @@ func (c *Config) RegisterServe(fs *flag.FlagSet) {
 	c.VisitorMessagesPerMinute = envInt("PARLEY_VISITOR_MESSAGES_PER_MINUTE", 60)
 	c.VisitorBurst = envInt("PARLEY_VISITOR_BURST", 30)
 	fs.StringVar(&c.TrustedProxiesText, "trusted-proxies", env("PARLEY_TRUSTED_PROXIES", ""), "comma-separated CIDRs of reverse proxies whose X-Forwarded-For is trusted; empty: none [PARLEY_TRUSTED_PROXIES]")
+	fs.StringVar(&c.MetricsAddr, "metrics-addr", env("PARLEY_METRICS_ADDR", ""), "serve /metrics to anyone on this address too, e.g. 127.0.0.1:9090 or a private interface; empty: none [PARLEY_METRICS_ADDR]")
+	c.MetricsToken = os.Getenv("PARLEY_METRICS_TOKEN")
+	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", envDuration("PARLEY_SHUTDOWN_TIMEOUT", 10*time.Second), "on SIGTERM or SIGINT, how long in-flight requests may take to finish [PARLEY_SHUTDOWN_TIMEOUT]")
+	fs.DurationVar(&c.ReadTimeout, "read-timeout", envDuration("PARLEY_READ_TIMEOUT", DefaultReadTimeout), "longest time to read a request, body included (not WebSockets) [PARLEY_READ_TIMEOUT]")
+	fs.DurationVar(&c.WriteTimeout, "write-timeout", envDuration("PARLEY_WRITE_TIMEOUT", DefaultWriteTimeout), "longest time for a request's body and response, from the end of its headers (not WebSockets) [PARLEY_WRITE_TIMEOUT]")
 	fs.StringVar(&c.GeoIPDB, "geoip-db", env("PARLEY_GEOIP_DB", ""), "MaxMind-format City database: a file, a directory of .mmdb files or a comma-separated list; empty: <data dir>/geoip [PARLEY_GEOIP_DB]")
 }
 
@@ -78,6 +98,26 @@ func env(name, def string) string {
 		return v
 	}
 	return def
+}
+
+// The default slow-client timeouts: long enough for a 25 MB mail from a
+// provider over a slow link, short enough that a client trickling a body
+// cannot hold a connection for long.
+const (
+	DefaultReadTimeout  = 60 * time.Second
+	DefaultWriteTimeout = 120 * time.Second
+)
+
+func envDuration(name string, def time.Duration) time.Duration {
+	v, ok := os.LookupEnv(name)
+	if !ok {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		return -1 // reported by Validate
+	}
+	return d
 }
 
 func envInt(name string, def int) int {
@@ -92,48 +132,152 @@ func envInt(name string, def int) int {
 	return n
 }
 
-// Validate reports every problem at once.
+// Validate reports every problem at once. For serve it also checks that
+// the SQLite data directory can be written, by writing to it.
 func (c *Config) Validate(serve bool) error {
 	var errs []error
+	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
 	if c.DatabaseURL == "" && c.DataDir == "" {
-		errs = append(errs, errors.New("--data / PARLEY_DATA_DIR must not be empty when no database URL is set"))
+		add("--data / PARLEY_DATA_DIR must not be empty when no database URL is set")
 	}
-	if c.DatabaseURL != "" && !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") {
-		errs = append(errs, errors.New("--database-url / PARLEY_DATABASE_URL must be a postgres:// URL (or empty for SQLite)"))
+	if c.DatabaseURL != "" {
+		u, err := url.Parse(c.DatabaseURL)
+		switch {
+		case err != nil:
+			// url's error quotes the URL, password and all.
+			add("--database-url / PARLEY_DATABASE_URL is not a URL")
+		case u.Scheme != "postgres" && u.Scheme != "postgresql":
+			add("--database-url / PARLEY_DATABASE_URL must be a postgres:// URL (or empty for SQLite), not %s://…", u.Scheme)
+		}
 	}
 	switch c.LogFormat {
 	case "text", "json":
 	default:
-		errs = append(errs, fmt.Errorf("--log-format / PARLEY_LOG_FORMAT must be text or json, not %q", c.LogFormat))
+		add("--log-format / PARLEY_LOG_FORMAT must be text or json, not %q", c.LogFormat)
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":
 	default:
-		errs = append(errs, fmt.Errorf("--log-level / PARLEY_LOG_LEVEL must be debug, info, warn or error, not %q", c.LogLevel))
+		add("--log-level / PARLEY_LOG_LEVEL must be debug, info, warn or error, not %q", c.LogLevel)
 	}
-	if serve {
-		if _, _, err := net.SplitHostPort(c.Addr); err != nil {
-			errs = append(errs, fmt.Errorf("--addr / PARLEY_ADDR %q: want host:port or :port", c.Addr))
+	if !serve {
+		return errors.Join(errs...)
+	}
+	if err := checkAddr(c.Addr); err != nil {
+		add("--addr / PARLEY_ADDR %q: %v", c.Addr, err)
+	}
+	if c.MetricsAddr != "" {
+		if err := checkAddr(c.MetricsAddr); err != nil {
+			add("--metrics-addr / PARLEY_METRICS_ADDR %q: %v", c.MetricsAddr, err)
+		} else if c.MetricsAddr == c.Addr {
+			add("--metrics-addr / PARLEY_METRICS_ADDR must differ from --addr")
 		}
-		if c.BaseURL != "" {
-			u, err := url.Parse(c.BaseURL)
-			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-				errs = append(errs, fmt.Errorf("--base-url / PARLEY_BASE_URL %q: want an absolute http(s) URL", c.BaseURL))
-			}
+	}
+	if c.BaseURL != "" {
+		if err := checkBaseURL(c.BaseURL); err != nil {
+			add("--base-url / PARLEY_BASE_URL %q: %v", c.BaseURL, err)
 		}
-		if (c.OwnerEmail == "") != (c.OwnerPassword == "") {
-			errs = append(errs, errors.New("set both PARLEY_OWNER_EMAIL and PARLEY_OWNER_PASSWORD, or neither"))
+	}
+	for _, d := range []struct {
+		name  string
+		value time.Duration
+	}{
+		{"--shutdown-timeout / PARLEY_SHUTDOWN_TIMEOUT", c.ShutdownTimeout},
+		{"--read-timeout / PARLEY_READ_TIMEOUT", c.ReadTimeout},
+		{"--write-timeout / PARLEY_WRITE_TIMEOUT", c.WriteTimeout},
+	} {
+		if d.value <= 0 {
+			add("%s must be a positive duration such as 10s or 2m", d.name)
 		}
-		if c.VisitorMessagesPerMinute <= 0 || c.VisitorBurst <= 0 {
-			errs = append(errs, errors.New("PARLEY_VISITOR_MESSAGES_PER_MINUTE and PARLEY_VISITOR_BURST must be positive integers"))
+	}
+	if (c.OwnerEmail == "") != (c.OwnerPassword == "") {
+		add("set both PARLEY_OWNER_EMAIL and PARLEY_OWNER_PASSWORD, or neither")
+	}
+	if c.VisitorMessagesPerMinute <= 0 {
+		add("PARLEY_VISITOR_MESSAGES_PER_MINUTE must be a positive integer")
+	}
+	if c.VisitorBurst <= 0 {
+		add("PARLEY_VISITOR_BURST must be a positive integer")
+	}
+	proxies, err := clientip.ParseProxies(c.TrustedProxiesText)
+	if joined, ok := err.(interface{ Unwrap() []error }); ok {
+		for _, e := range joined.Unwrap() {
+			add("--trusted-proxies / PARLEY_TRUSTED_PROXIES: %w", e)
 		}
-		proxies, err := clientip.ParseProxies(c.TrustedProxiesText)
-		if joined, ok := err.(interface{ Unwrap() []error }); ok {
-			for _, e := range joined.Unwrap() {
-				errs = append(errs, fmt.Errorf("--trusted-proxies / PARLEY_TRUSTED_PROXIES: %w", e))
-			}
+	} else if err != nil {
+		add("--trusted-proxies / PARLEY_TRUSTED_PROXIES: %w", err)
+	}
+	c.TrustedProxies = proxies
+	if c.DatabaseURL == "" && c.DataDir != "" {
+		if err := checkWritable(c.DataDir); err != nil {
+			add("data directory %s is not writable: %v", c.DataDir, err)
 		}
-		c.TrustedProxies = proxies
 	}
 	return errors.Join(errs...)
+}
+
+// checkAddr accepts host:port or :port with a port number.
+func checkAddr(addr string) error {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return errors.New("want host:port or :port")
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return fmt.Errorf("port %q is not a number from 0 to 65535", port)
+	}
+	if strings.ContainsAny(host, " /?#@") {
+		return fmt.Errorf("host %q is not a host name or an IP address", host)
+	}
+	return nil
+}
+
+// checkBaseURL accepts the absolute http(s) URL where people reach Parley.
+func checkBaseURL(base string) error {
+	u, err := url.Parse(base)
+	switch {
+	case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
+		return errors.New("want an absolute http(s) URL such as https://chat.example.com")
+	case u.User != nil:
+		return errors.New("must not hold a user name or password")
+	case u.RawQuery != "" || u.Fragment != "" || strings.HasSuffix(base, "?") || strings.HasSuffix(base, "#"):
+		return errors.New("must not have a query or a fragment")
+	case u.Port() != "":
+		if n, err := strconv.Atoi(u.Port()); err != nil || n < 1 || n > 65535 {
+			return fmt.Errorf("port %q is not a number from 1 to 65535", u.Port())
+		}
+	}
+	return nil
+}
+
+// checkWritable creates dir if needed and writes, syncs and removes a file
+// in it: what the database will do, as the user the server runs as —
+// permissions, a read-only mount, a path through a file all show here
+// rather than as SQLite's "unable to open database file".
+func checkWritable(dir string) error {
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(dir, ".parley-write-check-*")
+	if err != nil {
+		return unwrapPath(err)
+	}
+	defer os.Remove(f.Name())
+	_, err = f.Write([]byte("ok"))
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return unwrapPath(err)
+}
+
+// unwrapPath drops the path from a *PathError, which the message names
+// already.
+func unwrapPath(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return fmt.Errorf("%s: %w", pe.Op, pe.Err)
+	}
+	return err
 }

@@ -49,6 +49,7 @@ type DB struct {
 	write   *sql.DB
 	writer  *writer
 	ckpt    *checkpointer // SQLite only
+	unlock  func()        // SQLite: releases the data directory's lock
 	log     *slog.Logger
 	dataDir string   // SQLite: where the database lives
 	rebinds sync.Map // query string -> dialect-specific query
@@ -87,7 +88,10 @@ func Open(ctx context.Context, opts Opts) (*DB, error) {
 		if err := os.MkdirAll(opts.DataDir, 0o750); err != nil {
 			return nil, fmt.Errorf("create data dir: %w", err)
 		}
-		path := filepath.Join(opts.DataDir, "parley.db")
+		if db.unlock, err = lockDataDir(opts.DataDir, false); err != nil {
+			return nil, err
+		}
+		path := filepath.Join(opts.DataDir, FileName)
 		// WAL lets readers run beside the single writer; synchronous=FULL
 		// makes every commit durable, which group commit keeps affordable.
 		params := "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(ON)&_pragma=temp_store(MEMORY)&_pragma=cache_size(-32768)"
@@ -191,6 +195,9 @@ func (db *DB) Close() error {
 	}
 	if db.write != nil && db.write != db.read {
 		err = errors.Join(err, db.write.Close())
+	}
+	if db.unlock != nil {
+		db.unlock()
 	}
 	return err
 }

@@ -3,15 +3,23 @@
 package metrics
 
 import (
+	"crypto/sha256"
+	"crypto/subtle"
 	"net/http"
+	"net/netip"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	dto "github.com/prometheus/client_model/go"
 
+	"github.com/parley-chat/parley/internal/apperr"
+	"github.com/parley-chat/parley/internal/buildinfo"
 	"github.com/parley-chat/parley/internal/database"
+	"github.com/parley-chat/parley/internal/respond"
 )
 
 // Metrics holds the collectors of one server.
@@ -21,11 +29,27 @@ type Metrics struct {
 	latency  *prometheus.HistogramVec
 	// Sockets counts open WebSockets by kind (agent, visitor).
 	Sockets *prometheus.GaugeVec
+	// tokenHash is the SHA-256 of the bearer token that may read the
+	// metrics on the main address; nil: only direct loopback clients may.
+	tokenHash []byte
 }
 
-// New registers the collectors; storedMessages reports messages stored by
-// this process, writer the database writer's work.
-func New(storedMessages func() int64, writer func() database.WriterStats) *Metrics {
+// Opts configures New.
+type Opts struct {
+	// StoredMessages reports messages stored by this process.
+	StoredMessages func() int64
+	// Writer reports the database writer's work.
+	Writer func() database.WriterStats
+	// Build says which binary runs (parley_build_info).
+	Build buildinfo.Info
+	// Token, when set, lets a client that sends it as a bearer token read
+	// the metrics on the main address.
+	Token string
+}
+
+// New registers the collectors.
+func New(opts Opts) *Metrics {
+	storedMessages, writer, build := opts.StoredMessages, opts.Writer, opts.Build
 	m := &Metrics{
 		reg: prometheus.NewRegistry(),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -39,10 +63,18 @@ func New(storedMessages func() int64, writer func() database.WriterStats) *Metri
 			Name: "parley_websockets_open", Help: "Open WebSocket connections by kind.",
 		}, []string{"kind"}),
 	}
+	if opts.Token != "" {
+		h := sha256.Sum256([]byte(opts.Token))
+		m.tokenHash = h[:]
+	}
 	m.reg.MustRegister(m.requests, m.latency, m.Sockets,
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "parley_messages_stored_total", Help: "Messages stored by this process."},
 			func() float64 { return float64(storedMessages()) }),
-		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "parley_build_info", Help: "Always 1; its labels say which Parley runs.",
+			ConstLabels: prometheus.Labels{"version": build.Version, "commit": build.Commit, "go_version": build.GoVersion},
+		}, func() float64 { return 1 }))
 	m.reg.MustRegister(writerCollector{writer})
 	return m
 }
@@ -103,9 +135,68 @@ func (w writerCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstHistogram(writeWaitsDesc, n, s.Waited.Seconds(), buckets)
 }
 
-// Handler serves the metrics in Prometheus text format.
-func (m *Metrics) Handler() http.Handler {
+// Open serves the metrics in Prometheus text format to anyone: for a
+// listener of their own (--metrics-addr), which only the operator reaches.
+func (m *Metrics) Open() http.Handler {
 	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
+}
+
+// Handler serves the metrics on the main address, which the internet
+// reaches: when a token is set, only to a client that sends it (a wrong
+// one is 401); else only to a client on this machine that came straight
+// in, not through a proxy, so `curl localhost:8080/metrics` works. Anyone
+// else is told there is no such endpoint (404), like any unknown path.
+func (m *Metrics) Handler() http.Handler {
+	open := m.Open()
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if m.tokenHash != nil {
+			if token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
+				h := sha256.Sum256([]byte(token))
+				if subtle.ConstantTimeCompare(h[:], m.tokenHash) != 1 {
+					respond.Error(w, r, nil, apperr.Unauthorized("wrong metrics token"))
+					return
+				}
+				open.ServeHTTP(w, r)
+				return
+			}
+		} else if directLoopback(r) {
+			open.ServeHTTP(w, r)
+			return
+		}
+		respond.Error(w, r, nil, apperr.NotFound("endpoint "+r.Method+" "+r.URL.Path))
+	})
+}
+
+// directLoopback reports whether r comes from this machine and not through
+// a reverse proxy on it (which would say whom it forwards).
+func directLoopback(r *http.Request) bool {
+	ap, err := netip.ParseAddrPort(r.RemoteAddr)
+	if err != nil || !ap.Addr().Unmap().IsLoopback() {
+		return false
+	}
+	for _, h := range []string{"X-Forwarded-For", "Forwarded", "X-Real-Ip", "X-Forwarded-Host"} {
+		if _, ok := r.Header[h]; ok {
+			return false
+		}
+	}
+	return true
+}
+
+// OpenSockets is the number of WebSockets open now, of every kind.
+func (m *Metrics) OpenSockets() int {
+	ch := make(chan prometheus.Metric, 4)
+	go func() {
+		m.Sockets.Collect(ch)
+		close(ch)
+	}()
+	var n float64
+	for metric := range ch {
+		var d dto.Metric
+		if metric.Write(&d) == nil {
+			n += d.GetGauge().GetValue()
+		}
+	}
+	return int(n)
 }
 
 // Observe records one finished request.

@@ -3,6 +3,7 @@ package server_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/parley-chat/parley/internal/agent"
 	"github.com/parley-chat/parley/internal/apitest"
+	"github.com/parley-chat/parley/internal/buildinfo"
 	"github.com/parley-chat/parley/internal/server"
 	"github.com/parley-chat/parley/internal/testdb"
 )
@@ -110,6 +112,7 @@ func TestMetricsReportTraffic(t *testing.T) {
 		}
 	}
 	body := string(e.Must(http.StatusOK, "GET", "/metrics", "", nil).Body)
+	build := buildinfo.Read()
 	for _, want := range []string{
 		"parley_messages_stored_total 3",
 		`parley_websockets_open{kind="visitor"} 1`,
@@ -118,6 +121,7 @@ func TestMetricsReportTraffic(t *testing.T) {
 		`parley_db_write_duration_seconds_bucket{le="1"}`,
 		"parley_db_write_duration_seconds_count ",
 		"parley_db_log_restarts_total ",
+		fmt.Sprintf(`parley_build_info{commit=%q,go_version=%q,version=%q} 1`, build.Commit, build.GoVersion, build.Version),
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("metrics lack %q", want)

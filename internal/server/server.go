@@ -13,6 +13,7 @@ import (
 	"github.com/parley-chat/parley/internal/agent"
 	"github.com/parley-chat/parley/internal/apikey"
 	"github.com/parley-chat/parley/internal/audit"
+	"github.com/parley-chat/parley/internal/buildinfo"
 	"github.com/parley-chat/parley/internal/clientip"
 	"github.com/parley-chat/parley/internal/contact"
 	"github.com/parley-chat/parley/internal/conversation"
@@ -50,6 +51,10 @@ type Opts struct {
 	// defaults (see widgetapi.Limits and httpapi.StreamLimits).
 	VisitorLimits widgetapi.Limits
 	AgentStreams  httpapi.StreamLimits
+	// MetricsToken, when set, lets a client that sends it as a bearer
+	// token read /metrics on the main address; else only direct loopback
+	// clients may.
+	MetricsToken string
 }
 
 // Server is a wired Parley instance.
@@ -63,7 +68,9 @@ type Server struct {
 	Contacts      *contact.Service
 	Conversations *conversation.Service
 	Handler       http.Handler
-	logger        *slog.Logger
+	// Metrics serves /metrics, also on a listener of its own (Open).
+	Metrics *metrics.Metrics
+	logger  *slog.Logger
 }
 
 // New wires a server on an open database.
@@ -82,7 +89,9 @@ func New(opts Opts) *Server {
 	s.Log.Visitors = s.Conversations // visitor streams replay from conversations
 	apiKeys := apikey.NewService(opts.DB)
 	s.Audit = audit.NewService(opts.DB, log)
-	m := metrics.New(s.Conversations.Stored, opts.DB.WriterStats)
+	m := metrics.New(metrics.Opts{StoredMessages: s.Conversations.Stored, Writer: opts.DB.WriterStats,
+		Build: buildinfo.Read(), Token: opts.MetricsToken})
+	s.Metrics = m
 	widgetFiles, dashboardFiles := opts.WidgetFiles, opts.DashboardFiles
 	if widgetFiles == nil {
 		widgetFiles = web.Widget()

@@ -29,6 +29,10 @@ const (
 	WriteTimeout = 10 * time.Second
 )
 
+// RestartReason is the reason of the close (1012) that ends every socket
+// when the server shuts down.
+const RestartReason = "server restarting: reconnect"
+
 // Conn is one open stream.
 type Conn struct {
 	ws      *websocket.Conn
@@ -82,15 +86,25 @@ type Options struct {
 // Events are written by a goroutine started when the subscription has
 // something and gone once it is drained; pings and the authorisation
 // check are timers. So an idle chat box costs one small stack, not three.
+//
+// When ctx ends (the server shuts down) the socket is closed with 1012
+// (service restart), which tells the client to reconnect at once — to
+// another node, or to this one when it is back. Until that close is done
+// the connection's own work (a message being stored, its ack) goes on.
 func Serve(ctx context.Context, s *Socket, f *event.Follower, o Options) error {
 	ws := s.Conn
 	ws.SetReadLimit(MaxFrame)
-	ctx, cancel := context.WithCancel(ctx)
+	life := ctx
+	ctx, cancel := context.WithCancel(context.WithoutCancel(life))
 	defer cancel()
 	if o.WriteTimeout <= 0 {
 		o.WriteTimeout = WriteTimeout
 	}
 	s.out.setTimeout(o.WriteTimeout)
+	defer context.AfterFunc(life, func() {
+		ws.Close(websocket.StatusServiceRestart, RestartReason)
+		cancel()
+	})()
 	c := &Conn{ws: ws, out: s.out, cancel: cancel, ctx: ctx, timeout: o.WriteTimeout}
 
 	err := o.Begin
