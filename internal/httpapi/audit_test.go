@@ -512,3 +512,31 @@ func TestAuditRecordsTheSetupSignIn(t *testing.T) {
 		t.Fatalf("after setup the log is %+v, want the owner's one sign-in", log)
 	}
 }
+
+// Behind a trusted reverse proxy the log names the client's address, not
+// the proxy's; an untrusted peer's X-Forwarded-For is not believed.
+func TestAuditNamesTheClientBehindAProxy(t *testing.T) {
+	for _, tc := range []struct {
+		name, proxies, want string
+	}{
+		{"a trusted proxy", "127.0.0.1/32", "203.0.113.5"},
+		{"an untrusted peer", "", "127.0.0.1"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := apitest.New(t, apitest.Options{TrustedProxies: tc.proxies})
+			acc := e.NewAccount()
+			req, _ := http.NewRequest("POST", e.URL+"/api/v1/auth/login", strings.NewReader(`{"email":"`+acc.OwnerEmail+`","password":"password123"}`))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("X-Forwarded-For", "203.0.113.5")
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			log := auditLog(t, e, acc.OwnerToken)
+			if len(log) != 2 || log[0].Action != audit.ActionLogin || log[0].IP != tc.want {
+				t.Fatalf("newest event = %+v, want a sign-in from %s", log[0], tc.want)
+			}
+		})
+	}
+}

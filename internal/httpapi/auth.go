@@ -190,6 +190,10 @@ func (s *Server) updateAgent(w http.ResponseWriter, r *http.Request) {
 		respond.Error(w, r, s.log, err)
 		return
 	}
+	if before.ID == "" {
+		// Not read before (a passing database error): nothing to compare.
+		before = a
+	}
 	if before.Role != a.Role {
 		s.record(r, audit.ActionRoleChanged, agentTarget(a), map[string]any{"from": before.Role, "to": a.Role})
 	}

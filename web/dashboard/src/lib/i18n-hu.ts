@@ -144,7 +144,7 @@ export const hu: Record<Key, string> = {
   'audit.apiKey': '{id} API-kulcs',
   'audit.unknownBrowser': 'Ismeretlen böngésző',
   'audit.action.auth.login': 'Bejelentkezett',
-  'audit.action.auth.login_failed': 'Sikertelen bejelentkezés mint {target}',
+  'audit.action.auth.login_failed': 'Sikertelen bejelentkezési kísérlet: {target}',
   'audit.action.auth.logout': 'Kijelentkezett',
   'audit.action.agent.password_changed': 'Megváltoztatta a jelszavát',
   'audit.action.agent.created': 'Felvette: {target} ({role})',
