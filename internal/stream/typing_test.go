@@ -96,7 +96,9 @@ func TestQuota(t *testing.T) {
 	if q.Open("b") != 2 {
 		t.Errorf("b holds %d after a refused take, want 2 (nothing counted)", q.Open("b"))
 	}
-	if !q.Take(b) || q.Take(b) {
+	third := q.Take(b)
+	fourth := q.Take(b)
+	if !third || fourth {
 		t.Error("b's cap of 3 not kept")
 	}
 	q.Release(a, b)
