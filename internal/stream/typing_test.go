@@ -87,8 +87,10 @@ func TestTypingGate(t *testing.T) {
 func TestQuota(t *testing.T) {
 	var q Quota
 	a, b := Cap{"a", 2}, Cap{"b", 3}
-	if !q.Take(a, b) || !q.Take(a, b) {
-		t.Fatal("takes under the caps refused")
+	for i := range 2 {
+		if !q.Take(a, b) {
+			t.Fatalf("take %d under the caps refused", i+1)
+		}
 	}
 	if q.Take(a, b) {
 		t.Fatal("a take past a's cap allowed")
