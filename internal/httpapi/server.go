@@ -16,6 +16,7 @@ import (
 	"github.com/parley-chat/parley/internal/agent"
 	"github.com/parley-chat/parley/internal/apikey"
 	"github.com/parley-chat/parley/internal/apperr"
+	"github.com/parley-chat/parley/internal/audit"
 	"github.com/parley-chat/parley/internal/clientip"
 	"github.com/parley-chat/parley/internal/contact"
 	"github.com/parley-chat/parley/internal/conversation"
@@ -35,6 +36,7 @@ type Opts struct {
 	Conversations *conversation.Service
 	Contacts      *contact.Service
 	APIKeys       *apikey.Service
+	Audit         *audit.Service
 	Log           *event.Log
 	Hub           *event.Hub
 	Metrics       *metrics.Metrics
@@ -102,8 +104,11 @@ type Server struct {
 	handler http.Handler
 	// baseOrigin is scheme://host of BaseURL, or "".
 	baseOrigin string
-	started    time.Time
-	sockets    stream.Quota // open agent sockets, per token, agent and account
+	// https is whether BaseURL is https: browsers are then told to use
+	// nothing else (HSTS).
+	https   bool
+	started time.Time
+	sockets stream.Quota // open agent sockets, per token, agent and account
 }
 
 // New builds the handler.
@@ -118,6 +123,7 @@ func New(opts Opts) *Server {
 	}
 	if u, err := url.Parse(opts.BaseURL); err == nil && u.Host != "" {
 		s.baseOrigin = strings.ToLower(u.Scheme + "://" + u.Host)
+		s.https = strings.EqualFold(u.Scheme, "https")
 	}
 	s.handler = s.observe(s.routes())
 	return s
@@ -207,6 +213,14 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		h := w.Header()
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "strict-origin-when-cross-origin")
+		if s.https {
+			h.Set("Strict-Transport-Security", "max-age=31536000")
+		}
+		if noStore(r.URL.Path) {
+			// Answers that carry tokens, secrets or people's data are
+			// never kept by a browser or a proxy.
+			h.Set("Cache-Control", "no-store")
+		}
 		defer func() {
 			if p := recover(); p != nil {
 				if p == http.ErrAbortHandler {
@@ -226,10 +240,24 @@ func (s *Server) observe(next http.Handler) http.Handler {
 				s.Metrics.Observe(r.Pattern, code, d)
 			}
 			// A WebSocket's request lasts as long as the socket: not slow.
-			if code >= 500 || (d > time.Second && code != http.StatusSwitchingProtocols) {
+			// A full disk refuses every write with 503: the database logs
+			// that once a minute, not here once per request.
+			refusedFull := code == http.StatusServiceUnavailable && s.DB != nil && s.DB.StorageFull()
+			if (code >= 500 && !refusedFull) || (d > time.Second && code != http.StatusSwitchingProtocols) {
 				s.log.Warn("slow_or_failed_request", "method", r.Method, "route", r.Pattern, "status", code, "duration_ms", d.Milliseconds())
 			}
 		}()
 		next.ServeHTTP(sw, r)
 	})
+}
+
+// noStore reports whether answers under path may carry tokens, secrets or
+// personal data: the APIs, the metrics and the setup pages.
+func noStore(path string) bool {
+	for _, p := range []string{"/api/", "/widget/v1/", "/setup/", "/metrics"} {
+		if strings.HasPrefix(path, p) {
+			return true
+		}
+	}
+	return false
 }

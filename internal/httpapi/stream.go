@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"strings"
 	"sync"
@@ -22,7 +24,11 @@ import (
 )
 
 // originAllowed reports whether an agent socket's Origin is Parley's own.
-// A socket without Origin (a server-side client) is allowed.
+// A socket without Origin (a server-side client) is allowed. Without a
+// configured base URL the request's Host stands in for it, but only when
+// it names an IP address or localhost: a Host that is a domain name can be
+// the attacker's own, rebound to this server's address (DNS rebinding),
+// and then would match the attacker's page's Origin.
 func (s *Server) originAllowed(r *http.Request) bool {
 	origin := r.Header.Get("Origin")
 	if origin == "" {
@@ -36,7 +42,23 @@ func (s *Server) originAllowed(r *http.Request) bool {
 	if r.TLS != nil {
 		scheme = "https"
 	}
-	return origin == scheme+"://"+strings.ToLower(r.Host)
+	host := strings.ToLower(r.Host)
+	return origin == scheme+"://"+host && literalHost(host)
+}
+
+// literalHost reports whether a Host header (with an optional port) names
+// an IP address or localhost, which no DNS answer can hand to an attacker.
+func literalHost(hostport string) bool {
+	host := hostport
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		host = h
+	}
+	host = strings.Trim(host, "[]")
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
+		return true
+	}
+	_, err := netip.ParseAddr(host)
+	return err == nil
 }
 
 // stream is the agent WebSocket: the account's events after after_seq, then

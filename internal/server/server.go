@@ -12,6 +12,7 @@ import (
 	"github.com/parley-chat/parley/internal/account"
 	"github.com/parley-chat/parley/internal/agent"
 	"github.com/parley-chat/parley/internal/apikey"
+	"github.com/parley-chat/parley/internal/audit"
 	"github.com/parley-chat/parley/internal/clientip"
 	"github.com/parley-chat/parley/internal/contact"
 	"github.com/parley-chat/parley/internal/conversation"
@@ -58,6 +59,7 @@ type Server struct {
 	Log           *event.Log
 	Accounts      *account.Service
 	Agents        *agent.Service
+	Audit         *audit.Service
 	Contacts      *contact.Service
 	Conversations *conversation.Service
 	Handler       http.Handler
@@ -79,6 +81,7 @@ func New(opts Opts) *Server {
 	s.Contacts.Conversations = s.Conversations
 	s.Log.Visitors = s.Conversations // visitor streams replay from conversations
 	apiKeys := apikey.NewService(opts.DB)
+	s.Audit = audit.NewService(opts.DB, log)
 	m := metrics.New(s.Conversations.Stored, opts.DB.WriterStats)
 	widgetFiles, dashboardFiles := opts.WidgetFiles, opts.DashboardFiles
 	if widgetFiles == nil {
@@ -100,7 +103,7 @@ func New(opts Opts) *Server {
 	})
 	s.Handler = httpapi.New(httpapi.Opts{
 		Logger: log, DB: opts.DB, Accounts: s.Accounts, Agents: s.Agents, Conversations: s.Conversations, Contacts: s.Contacts,
-		APIKeys: apiKeys, Log: s.Log, Hub: hub, Metrics: m, BaseURL: opts.BaseURL, Widget: widget, StreamRecheck: opts.StreamRecheck,
+		APIKeys: apiKeys, Audit: s.Audit, Log: s.Log, Hub: hub, Metrics: m, BaseURL: opts.BaseURL, Widget: widget, StreamRecheck: opts.StreamRecheck,
 		WidgetFiles: widgetFiles, DashboardFiles: dashboardFiles, TrustedProxies: opts.TrustedProxies, Streams: opts.AgentStreams,
 	})
 	return s
@@ -110,7 +113,12 @@ func New(opts Opts) *Server {
 // promises at least 7 days.
 const EventRetention = 8 * 24 * time.Hour
 
-// Run does the background work until ctx ends: pruning old events hourly.
+// AuditRetention is how long the security log keeps its entries; the API
+// promises at least 365 days.
+const AuditRetention = 366 * 24 * time.Hour
+
+// Run does the background work until ctx ends: pruning old events and
+// security log entries hourly.
 func (s *Server) Run(ctx context.Context) error {
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
@@ -119,6 +127,11 @@ func (s *Server) Run(ctx context.Context) error {
 			s.logger.Error("prune_events_failed", "err", err)
 		} else if n > 0 {
 			s.logger.Info("events_pruned", "count", n)
+		}
+		if n, err := s.Audit.Prune(ctx, AuditRetention); err != nil && ctx.Err() == nil {
+			s.logger.Error("prune_audit_failed", "err", err)
+		} else if n > 0 {
+			s.logger.Info("audit_pruned", "count", n)
 		}
 		select {
 		case <-ctx.Done():

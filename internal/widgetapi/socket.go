@@ -11,6 +11,7 @@ import (
 	"github.com/parley-chat/parley/internal/contact"
 	"github.com/parley-chat/parley/internal/conversation"
 	"github.com/parley-chat/parley/internal/event"
+	"github.com/parley-chat/parley/internal/respond"
 	"github.com/parley-chat/parley/internal/stream"
 )
 
@@ -90,7 +91,10 @@ func (s *socket) frame(ctx context.Context, c *stream.Conn, data []byte) {
 			return
 		}
 		if err := a.Contacts.PageView(ctx, v, contact.Page{URL: f.URL, Title: f.Title, Referrer: f.Referrer}); err != nil {
-			if ctx.Err() == nil {
+			// Refusals (a full disk included, which the database logs
+			// once a minute) are not faults; faults are logged once a
+			// minute at most, so no visitor can flood the log.
+			if _, d := respond.Classify(err); d.Code == "internal" && ctx.Err() == nil {
 				a.rare.error("page_view_failed", "visitor_id", v.ID, "err", err)
 			}
 			return

@@ -383,11 +383,27 @@ func (a *API) identify(w http.ResponseWriter, r *http.Request) {
 		respond.Error(w, r, a.log, err)
 		return
 	}
+	verified := false
+	if userID != "" {
+		verified, err = a.Accounts.CheckUser(r.Context(), v.AccountID, userID, in.UserHash)
+	}
 	var c contact.Contact
-	if userID == "" {
-		c, err = a.Contacts.Identify(r.Context(), v.AccountID, v.ContactID, p)
-	} else if err = a.Accounts.CheckUser(r.Context(), v.AccountID, userID, in.UserHash); err == nil {
+	switch {
+	case err != nil:
+	case verified:
 		c, v, err = a.Contacts.IdentifyUser(r.Context(), v, userID, p)
+	default:
+		// An unsigned user id proves nothing: anyone can type one into
+		// the console. It never joins, shows or changes the contact of
+		// that user; the agents see it on this visitor's own card as a
+		// claim.
+		if userID != "" {
+			if p.Variables == nil {
+				p.Variables = map[string]string{}
+			}
+			p.Variables[UnverifiedUserIDVariable] = userID
+		}
+		c, err = a.Contacts.Identify(r.Context(), v.AccountID, v.ContactID, p)
 	}
 	if err != nil {
 		respond.Error(w, r, a.log, err)
@@ -398,6 +414,10 @@ func (a *API) identify(w http.ResponseWriter, r *http.Request) {
 	}
 	respond.JSON(w, http.StatusOK, c.Public())
 }
+
+// UnverifiedUserIDVariable is the contact variable that keeps a user id a
+// visitor claimed without a valid user_hash.
+const UnverifiedUserIDVariable = "unverified_user_id"
 
 // userIDText reads the site's user id: a string, or a number as written.
 func userIDText(raw json.RawMessage) (string, error) {
