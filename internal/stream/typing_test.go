@@ -87,8 +87,10 @@ func TestTypingGate(t *testing.T) {
 func TestQuota(t *testing.T) {
 	var q Quota
 	a, b := Cap{"a", 2}, Cap{"b", 3}
-	if !q.Take(a, b) || !q.Take(a, b) {
-		t.Fatal("takes under the caps refused")
+	for i := range 2 {
+		if !q.Take(a, b) {
+			t.Fatalf("take %d under the caps refused", i+1)
+		}
 	}
 	if q.Take(a, b) {
 		t.Fatal("a take past a's cap allowed")
@@ -96,7 +98,9 @@ func TestQuota(t *testing.T) {
 	if q.Open("b") != 2 {
 		t.Errorf("b holds %d after a refused take, want 2 (nothing counted)", q.Open("b"))
 	}
-	if !q.Take(b) || q.Take(b) {
+	third := q.Take(b)
+	fourth := q.Take(b)
+	if !third || fourth {
 		t.Error("b's cap of 3 not kept")
 	}
 	q.Release(a, b)

@@ -390,7 +390,6 @@ func TestAbuseCarrierNAT(t *testing.T) {
 	acc := e.NewAccount()
 	const nat = "198.51.100.9"
 	hdr := http.Header{"X-Forwarded-For": {nat}}
-	socks := make([]*websocket.Conn, 0, 200)
 	for i := range 200 {
 		r := sessionFrom(e, nat, acc, "", map[string]string{"url": "https://shop.example/"})
 		if r.Status != http.StatusOK {
@@ -402,7 +401,6 @@ func TestAbuseCarrierNAT(t *testing.T) {
 		if ws == nil {
 			t.Fatalf("visitor %d behind the NAT: socket refused with %d", i, status)
 		}
-		socks = append(socks, ws)
 		if err := apitest.Write(ws, map[string]string{"type": "page.view", "url": "https://shop.example/cart"}); err != nil {
 			t.Fatal(err)
 		}
