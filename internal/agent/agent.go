@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/mail"
+	"runtime"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -34,11 +35,7 @@ const (
 	StatusOffline = "offline"
 )
 
-// Login limits: failed attempts per email and per address in the window.
 const (
-	loginWindow       = 15 * time.Minute
-	maxFailsPerEmail  = 10
-	maxFailsPerAddr   = 100
 	tokenLifetime     = 90 * 24 * time.Hour
 	minPasswordLength = 8
 	maxPasswordLength = 1024
@@ -62,17 +59,43 @@ type Agent struct {
 // CanManage reports whether the agent has full access (admin or owner).
 func (a Agent) CanManage() bool { return a.Role == RoleOwner || a.Role == RoleAdmin }
 
+// Options tune the service; zero values take the defaults.
+type Options struct {
+	// Limits are the sign-in throttles.
+	Limits Limits
+	// MaxHashes bounds the password hashes running at once (0: GOMAXPROCS,
+	// the number of cores Go uses).
+	MaxHashes int
+	// HashWait is how long a password check waits for a free slot before
+	// it is refused with 503 (0: 2 s).
+	HashWait time.Duration
+	// Now is the clock of the sign-in limits (nil: time.Now); tests
+	// move it instead of sleeping.
+	Now func() time.Time
+}
+
 // Service is the agent store and its rules.
 type Service struct {
 	db      *database.DB
 	hub     *event.Hub
 	log     *slog.Logger
-	limiter *failLimiter
+	limiter *loginLimiter
+	hashes  *hashGate
+	now     func() time.Time
 }
 
 // NewService returns the agent service.
-func NewService(db *database.DB, hub *event.Hub, log *slog.Logger) *Service {
-	return &Service{db: db, hub: hub, log: log, limiter: newFailLimiter(loginWindow)}
+func NewService(db *database.DB, hub *event.Hub, log *slog.Logger, o Options) *Service {
+	if o.MaxHashes <= 0 {
+		o.MaxHashes = runtime.GOMAXPROCS(0)
+	}
+	if o.HashWait <= 0 {
+		o.HashWait = 2 * time.Second
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return &Service{db: db, hub: hub, log: log, limiter: newLoginLimiter(o.Limits), hashes: newHashGate(o.MaxHashes, o.HashWait), now: o.Now}
 }
 
 const columns = `id, account_id, email, name, role, active, status, notify_offline_messages, notify_missed_conversations, created_at`
@@ -94,6 +117,9 @@ type NewAgent struct {
 	Name     string `json:"name"`
 	Password string `json:"password"`
 	Role     string `json:"role"`
+	// PasswordHash, when set, is Password already hashed (through the
+	// service's bound on concurrent hashes).
+	PasswordHash string `json:"-"`
 }
 
 // NormalizeEmail validates an email address for sign-in and lower-cases it.
@@ -154,9 +180,11 @@ func Insert(ctx context.Context, tx *database.Tx, accountID string, n NewAgent) 
 	default:
 		return Agent{}, apperr.Invalid("role", "role must be agent or admin")
 	}
-	hash, err := HashPassword(n.Password)
-	if err != nil {
-		return Agent{}, err
+	hash := n.PasswordHash
+	if hash == "" {
+		if hash, err = HashPassword(n.Password); err != nil {
+			return Agent{}, err
+		}
 	}
 	now := time.Now()
 	a := Agent{ID: id.New(), AccountID: accountID, Email: email, Name: name, Role: n.Role, Active: true, Status: StatusOffline,
@@ -180,6 +208,9 @@ func (s *Service) Create(ctx context.Context, actor Agent, n NewAgent) (Agent, e
 	if n.Role == RoleOwner {
 		return Agent{}, apperr.Invalid("role", "an account has one owner; role must be agent or admin")
 	}
+	if err := s.HashNew(ctx, &n); err != nil {
+		return Agent{}, err
+	}
 	var a Agent
 	err := s.db.Write(ctx, func(tx *database.Tx) error {
 		var err error
@@ -187,6 +218,17 @@ func (s *Service) Create(ctx context.Context, actor Agent, n NewAgent) (Agent, e
 		return err
 	})
 	return a, err
+}
+
+// HashNew validates n's password and hashes it into n.PasswordHash, in
+// turn with every other password hash of the server.
+func (s *Service) HashNew(ctx context.Context, n *NewAgent) error {
+	if err := validPassword(n.Password); err != nil {
+		return err
+	}
+	hash, err := s.hashes.hash(ctx, n.Password)
+	n.PasswordHash = hash
+	return err
 }
 
 // Agent returns one agent of the account.
@@ -224,27 +266,57 @@ type Patch struct {
 	CurrentPassword           *string `json:"current_password"`
 }
 
-// UpdateMe changes the actor's own profile, status and notification choices.
-func (s *Service) UpdateMe(ctx context.Context, actor Agent, p Patch) (Agent, error) {
+// Session is the sign-in a request comes with: its token and the address
+// it comes from.
+type Session struct {
+	Token string
+	Addr  string
+}
+
+// UpdateMe changes the actor's own profile, status and notification
+// choices. A new password signs out every other session of the actor.
+func (s *Service) UpdateMe(ctx context.Context, actor Agent, sess Session, p Patch) (Agent, error) {
 	if p.Role != nil || p.Active != nil {
 		return Agent{}, apperr.Forbidden("role and active are changed by an admin through /api/v1/agents")
 	}
+	var keep string
 	if p.Password != nil {
 		if err := validPassword(*p.Password); err != nil {
-			return Agent{}, err
-		}
-		var hash string
-		if err := s.db.QueryRow(ctx, `SELECT password_hash FROM agents WHERE id = ?`, actor.ID).Scan(&hash); err != nil {
 			return Agent{}, err
 		}
 		if p.CurrentPassword == nil {
 			return Agent{}, apperr.Invalid("current_password", "give your current password to set a new one")
 		}
-		if ok, _ := CheckPassword(hash, *p.CurrentPassword); !ok {
-			return Agent{}, apperr.Invalid("current_password", "current password is wrong")
+		if err := s.confirmPassword(ctx, actor, sess.Addr, *p.CurrentPassword); err != nil {
+			return Agent{}, err
 		}
+		keep = id.Hash(sess.Token)
 	}
-	return s.update(ctx, actor.AccountID, actor.ID, p)
+	return s.update(ctx, actor.AccountID, actor.ID, p, keep)
+}
+
+// confirmPassword checks the actor's current password before a change
+// that needs it, counting a wrong one as a failed sign-in from addr.
+func (s *Service) confirmPassword(ctx context.Context, actor Agent, addr, password string) error {
+	att, wait := s.limiter.reserve(addr, actor.Email, s.now())
+	if att == nil {
+		return apperr.RateLimited("too many wrong passwords; try again later", wait)
+	}
+	var hash string
+	if err := s.db.QueryRow(ctx, `SELECT password_hash FROM agents WHERE id = ?`, actor.ID).Scan(&hash); err != nil {
+		s.limiter.release(att)
+		return err
+	}
+	ok, err := s.hashes.check(ctx, hash, password)
+	if err != nil {
+		s.limiter.release(att)
+		return err
+	}
+	if !ok {
+		return apperr.Invalid("current_password", "current password is wrong")
+	}
+	s.limiter.release(att)
+	return nil
 }
 
 // Update changes another agent (admin and owner only). Nobody becomes owner
@@ -274,10 +346,12 @@ func (s *Service) Update(ctx context.Context, actor Agent, agentID string, p Pat
 	if (p.NotifyOfflineMessages != nil || p.NotifyMissedConversations != nil) && target.ID != actor.ID {
 		return Agent{}, apperr.Forbidden("notification choices are the agent's own")
 	}
-	return s.update(ctx, actor.AccountID, agentID, p)
+	return s.update(ctx, actor.AccountID, agentID, p, "")
 }
 
-func (s *Service) update(ctx context.Context, accountID, agentID string, p Patch) (Agent, error) {
+// update applies p. A new password signs out every session of the agent
+// but the one whose token hash is keep.
+func (s *Service) update(ctx context.Context, accountID, agentID string, p Patch, keep string) (Agent, error) {
 	var sets []string
 	var args []any
 	if p.Name != nil {
@@ -306,7 +380,7 @@ func (s *Service) update(ctx context.Context, accountID, agentID string, p Patch
 		sets, args = append(sets, "notify_missed_conversations = ?"), append(args, *p.NotifyMissedConversations)
 	}
 	if p.Password != nil {
-		hash, err := HashPassword(*p.Password)
+		hash, err := s.hashes.hash(ctx, *p.Password)
 		if err != nil {
 			return Agent{}, err
 		}
@@ -327,6 +401,13 @@ func (s *Service) update(ctx context.Context, accountID, agentID string, p Patch
 		if p.Active != nil && !*p.Active {
 			// A deactivated agent is signed out everywhere.
 			if _, err := tx.Exec(ctx, `DELETE FROM tokens WHERE agent_id = ?`, agentID); err != nil {
+				return err
+			}
+		}
+		if p.Password != nil {
+			// Whoever knew the old password and signed in with it is
+			// signed out; their open streams close at their next check.
+			if _, err := tx.Exec(ctx, `DELETE FROM tokens WHERE agent_id = ? AND hash <> ?`, agentID, keep); err != nil {
 				return err
 			}
 		}
@@ -366,18 +447,23 @@ func (s *Service) Online(ctx context.Context, accountID string) (bool, error) {
 	return n > 0, err
 }
 
-// Login checks an email and password and returns a new bearer token.
-// Failed attempts are limited per email and per address.
-func (s *Service) Login(ctx context.Context, email, password, addr string) (string, Agent, error) {
-	now := time.Now()
-	email = strings.ToLower(strings.TrimSpace(email))
-	for _, k := range []struct {
-		key string
-		max int
-	}{{"email:" + email, maxFailsPerEmail}, {"addr:" + addr, maxFailsPerAddr}} {
-		if blocked, wait := s.limiter.blocked(k.key, k.max, now); blocked {
-			return "", Agent{}, apperr.RateLimited("too many failed sign-in attempts; try again later", wait)
-		}
+// Credentials are what a sign-in gives.
+type Credentials struct {
+	Email    string `json:"email"`
+	Password string `json:"password"`
+}
+
+// Login checks an email and password from addr and returns a new bearer
+// token. Each attempt is counted as a failure before the password is
+// checked and taken back when it was right, so parallel attempts cannot
+// slip past the limits; the check itself waits its turn among the
+// server's password hashes.
+func (s *Service) Login(ctx context.Context, c Credentials, addr string) (string, Agent, error) {
+	now := s.now()
+	email := strings.ToLower(strings.TrimSpace(c.Email))
+	att, wait := s.limiter.reserve(addr, email, now)
+	if att == nil {
+		return "", Agent{}, apperr.RateLimited("too many failed sign-in attempts; try again later", wait)
 	}
 	var hash string
 	var a Agent
@@ -390,32 +476,43 @@ func (s *Service) Login(ctx context.Context, email, password, addr string) (stri
 	case errors.Is(err, sql.ErrNoRows):
 		// Spend the same time as a real check so timing does not tell
 		// which emails exist.
-		CheckPassword(dummyHash, password)
-	case err != nil:
-		return "", Agent{}, err
-	default:
-		ok, err = CheckPassword(hash, password)
-		if err != nil {
-			s.log.Error("password_check_failed", "agent_id", a.ID, "err", err)
+		_, err = s.hashes.check(ctx, dummyHash, c.Password)
+	case err == nil:
+		var checkErr error
+		ok, checkErr = s.hashes.check(ctx, hash, c.Password)
+		if _, refused := apperr.As(checkErr); refused || errors.Is(checkErr, ctx.Err()) {
+			err = checkErr
+		} else if checkErr != nil {
+			s.log.Error("password_check_failed", "agent_id", a.ID, "err", checkErr)
 		}
 		ok = ok && a.Active
 	}
+	if err != nil {
+		// Nothing was checked: not a failure of the caller's.
+		s.limiter.release(att)
+		return "", Agent{}, err
+	}
 	if !ok {
-		s.limiter.fail("email:"+email, now)
-		s.limiter.fail("addr:"+addr, now)
 		return "", Agent{}, apperr.Unauthorized("wrong email or password")
 	}
-	s.limiter.reset("email:" + email)
+	s.limiter.succeed(att)
+	token, err := s.issue(ctx, a)
+	return token, a, err
+}
+
+// issue stores and returns a new bearer token of a.
+func (s *Service) issue(ctx context.Context, a Agent) (string, error) {
+	now := time.Now()
 	token := id.Secret()
-	err = s.db.Write(ctx, func(tx *database.Tx) error {
+	err := s.db.Write(ctx, func(tx *database.Tx) error {
 		_, err := tx.Exec(ctx, `INSERT INTO tokens (hash, agent_id, account_id, created_at, expires_at) VALUES (?, ?, ?, ?, ?)`,
 			id.Hash(token), a.ID, a.AccountID, now.UnixMicro(), now.Add(tokenLifetime).UnixMicro())
 		return err
 	})
 	if err != nil {
-		return "", Agent{}, fmt.Errorf("store token: %w", err)
+		return "", fmt.Errorf("store token: %w", err)
 	}
-	return token, a, nil
+	return token, nil
 }
 
 var dummyHash, _ = HashPassword("not a real password")

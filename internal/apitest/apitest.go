@@ -50,6 +50,9 @@ type Options struct {
 	TrustedProxies string
 	// GeoIPDB is the path of a MaxMind-format City database.
 	GeoIPDB string
+	// SignIn tunes the sign-in limits and gives them a clock tests can
+	// move (zero: the defaults and the real clock).
+	SignIn agent.Options
 }
 
 // New starts a server on a fresh database (SQLite, or PostgreSQL when
@@ -73,7 +76,7 @@ func New(t testing.TB, opts ...Options) *Env {
 		t.Cleanup(func() { geoDB.Close() })
 	}
 	srv := server.New(server.Opts{DB: db, VisitorMessagesPerMinute: o.VisitorMessagesPerMinute, VisitorBurst: o.VisitorBurst, StreamRecheck: o.StreamRecheck, WidgetFiles: o.WidgetFiles, DashboardFiles: o.DashboardFiles,
-		TrustedProxies: proxies, GeoIP: geoDB})
+		TrustedProxies: proxies, GeoIP: geoDB, SignIn: o.SignIn})
 	hs := httptest.NewUnstartedServer(srv.Handler)
 	// Sockets outlive their handlers (stream.Lifetime): end them with the test.
 	life, end := context.WithCancel(context.Background())

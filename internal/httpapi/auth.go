@@ -11,8 +11,7 @@ import (
 
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	var in struct {
-		Email    string `json:"email"`
-		Password string `json:"password"`
+		agent.Credentials
 		// Cookie asks for a session cookie (the dashboard) instead of a
 		// token in the body.
 		Cookie bool `json:"cookie"`
@@ -25,7 +24,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		respond.Error(w, r, s.log, apperr.Invalid("email", "email and password are required"))
 		return
 	}
-	token, a, err := s.Agents.Login(r.Context(), in.Email, in.Password, s.clientIP(r))
+	token, a, err := s.Agents.Login(r.Context(), in.Credentials, s.clientIP(r))
 	if err != nil {
 		respond.Error(w, r, s.log, err)
 		return
@@ -62,12 +61,18 @@ func (s *Server) setup(w http.ResponseWriter, r *http.Request) {
 		respond.Error(w, r, s.log, err)
 		return
 	}
+	// The password is hashed in turn with every other (outside the
+	// setup's transaction).
+	if err := s.Agents.HashNew(r.Context(), &in.NewAgent); err != nil {
+		respond.Error(w, r, s.log, err)
+		return
+	}
 	acc, owner, err := s.Accounts.Setup(r.Context(), in.Token, in.AccountName, in.NewAgent)
 	if err != nil {
 		respond.Error(w, r, s.log, err)
 		return
 	}
-	token, a, err := s.Agents.Login(r.Context(), owner.Email, in.Password, s.clientIP(r))
+	token, a, err := s.Agents.Login(r.Context(), agent.Credentials{Email: owner.Email, Password: in.Password}, s.clientIP(r))
 	if err != nil {
 		respond.Error(w, r, s.log, err)
 		return
@@ -85,7 +90,8 @@ func (s *Server) updateMe(w http.ResponseWriter, r *http.Request) {
 		respond.Error(w, r, s.log, err)
 		return
 	}
-	a, err := s.Agents.UpdateMe(r.Context(), actor(r), p)
+	token, _ := credentials(r)
+	a, err := s.Agents.UpdateMe(r.Context(), actor(r), agent.Session{Token: token, Addr: s.clientIP(r)}, p)
 	if err != nil {
 		respond.Error(w, r, s.log, err)
 		return

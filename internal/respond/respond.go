@@ -55,27 +55,39 @@ func Stored(w http.ResponseWriter, created bool, v any) {
 // Errors that are not refusals are internal: their text is not shown.
 func Classify(err error) (int, ErrorDetail) {
 	if e, ok := apperr.As(err); ok {
-		switch e.Kind {
-		case apperr.KindNotFound:
-			return http.StatusNotFound, ErrorDetail{"not_found", e.Message, ""}
-		case apperr.KindForbidden:
-			return http.StatusForbidden, ErrorDetail{"forbidden", e.Message, ""}
-		case apperr.KindConflict:
-			return http.StatusConflict, ErrorDetail{"conflict", e.Message, ""}
-		case apperr.KindInvalid:
-			return http.StatusUnprocessableEntity, ErrorDetail{"invalid", e.Message, e.Field}
-		case apperr.KindTooLarge:
-			return http.StatusRequestEntityTooLarge, ErrorDetail{"too_large", e.Message, ""}
-		case apperr.KindRateLimited:
-			return http.StatusTooManyRequests, ErrorDetail{"rate_limited", e.Message, ""}
-		case apperr.KindUnauthorized:
-			return http.StatusUnauthorized, ErrorDetail{"unauthorized", e.Message, ""}
-		case apperr.KindBadRequest:
-			return http.StatusBadRequest, ErrorDetail{"bad_request", e.Message, ""}
+		status, d := classify(e)
+		if e.Code != "" {
+			d.Code = e.Code
 		}
+		return status, d
 	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return http.StatusServiceUnavailable, ErrorDetail{"unavailable", "the request was cancelled or timed out", ""}
+	}
+	return http.StatusInternalServerError, ErrorDetail{"internal", "something went wrong on the server", ""}
+}
+
+// classify maps a refusal to its status and usual code.
+func classify(e *apperr.Error) (int, ErrorDetail) {
+	switch e.Kind {
+	case apperr.KindNotFound:
+		return http.StatusNotFound, ErrorDetail{"not_found", e.Message, ""}
+	case apperr.KindForbidden:
+		return http.StatusForbidden, ErrorDetail{"forbidden", e.Message, ""}
+	case apperr.KindConflict:
+		return http.StatusConflict, ErrorDetail{"conflict", e.Message, ""}
+	case apperr.KindInvalid:
+		return http.StatusUnprocessableEntity, ErrorDetail{"invalid", e.Message, e.Field}
+	case apperr.KindTooLarge:
+		return http.StatusRequestEntityTooLarge, ErrorDetail{"too_large", e.Message, ""}
+	case apperr.KindRateLimited:
+		return http.StatusTooManyRequests, ErrorDetail{"rate_limited", e.Message, ""}
+	case apperr.KindUnauthorized:
+		return http.StatusUnauthorized, ErrorDetail{"unauthorized", e.Message, ""}
+	case apperr.KindBadRequest:
+		return http.StatusBadRequest, ErrorDetail{"bad_request", e.Message, ""}
+	case apperr.KindUnavailable:
+		return http.StatusServiceUnavailable, ErrorDetail{"unavailable", e.Message, ""}
 	}
 	return http.StatusInternalServerError, ErrorDetail{"internal", "something went wrong on the server", ""}
 }
@@ -86,7 +98,7 @@ func Error(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) 
 	if status >= 500 && log != nil {
 		log.ErrorContext(r.Context(), "request_failed", "method", r.Method, "route", r.Pattern, "err", err)
 	}
-	if e, ok := apperr.As(err); ok && e.Kind == apperr.KindRateLimited {
+	if e, ok := apperr.As(err); ok && (e.Kind == apperr.KindRateLimited || e.Kind == apperr.KindUnavailable) {
 		secs := int(e.RetryAfter.Round(time.Second) / time.Second)
 		if secs < 1 {
 			secs = 1
