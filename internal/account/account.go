@@ -24,6 +24,9 @@ type Account struct {
 	Name      string    `json:"name"`
 	WidgetKey string    `json:"widget_key"`
 	CreatedAt time.Time `json:"created_at"`
+	// RequireTwoFactor: every agent must sign in with a second factor
+	// (set by the owner).
+	RequireTwoFactor bool `json:"require_two_factor"`
 }
 
 // Service is the account store.
@@ -34,10 +37,12 @@ type Service struct {
 // NewService returns the account service.
 func NewService(db *database.DB) *Service { return &Service{db: db} }
 
+const accountColumns = `id, name, widget_key, created_at, require_two_factor`
+
 func scan(row *sql.Row) (Account, error) {
 	var a Account
 	var created int64
-	err := row.Scan(&a.ID, &a.Name, &a.WidgetKey, &created)
+	err := row.Scan(&a.ID, &a.Name, &a.WidgetKey, &created, &a.RequireTwoFactor)
 	if errors.Is(err, sql.ErrNoRows) {
 		return a, apperr.NotFound("account")
 	}
@@ -47,7 +52,33 @@ func scan(row *sql.Row) (Account, error) {
 
 // Account returns an account by id.
 func (s *Service) Account(ctx context.Context, accountID string) (Account, error) {
-	return scan(s.db.QueryRow(ctx, `SELECT id, name, widget_key, created_at FROM accounts WHERE id = ?`, accountID))
+	return scan(s.db.QueryRow(ctx, `SELECT `+accountColumns+` FROM accounts WHERE id = ?`, accountID))
+}
+
+// AccountPatch is a partial update of an account; nil fields stay as they are.
+type AccountPatch struct {
+	RequireTwoFactor *bool `json:"require_two_factor"`
+}
+
+// Update changes the actor's account. Requiring two-factor sign-in of the
+// whole team is the owner's alone, and only once the owner signs in so.
+func (s *Service) Update(ctx context.Context, actor agent.Agent, p AccountPatch) (Account, error) {
+	if p.RequireTwoFactor != nil {
+		if actor.Role != agent.RoleOwner {
+			return Account{}, apperr.Forbidden("only the owner may require two-factor sign-in")
+		}
+		if *p.RequireTwoFactor && !actor.TwoFactor {
+			return Account{}, apperr.Invalid("require_two_factor", "turn on two-factor sign-in for yourself first (Profile)")
+		}
+		err := s.db.Write(ctx, func(tx *database.Tx) error {
+			_, err := tx.Exec(ctx, `UPDATE accounts SET require_two_factor = ? WHERE id = ?`, *p.RequireTwoFactor, actor.AccountID)
+			return err
+		})
+		if err != nil {
+			return Account{}, err
+		}
+	}
+	return s.Account(ctx, actor.AccountID)
 }
 
 // ByWidgetKey returns the account a chat box belongs to.
@@ -55,7 +86,7 @@ func (s *Service) ByWidgetKey(ctx context.Context, key string) (Account, error) 
 	if key == "" || len(key) > 100 {
 		return Account{}, apperr.NotFound("widget key")
 	}
-	a, err := scan(s.db.QueryRow(ctx, `SELECT id, name, widget_key, created_at FROM accounts WHERE widget_key = ?`, key))
+	a, err := scan(s.db.QueryRow(ctx, `SELECT `+accountColumns+` FROM accounts WHERE widget_key = ?`, key))
 	if errors.Is(err, apperr.ErrNotFound) {
 		return a, apperr.NotFound("widget key")
 	}
@@ -215,5 +246,5 @@ func (s *Service) Setup(ctx context.Context, token, accountName string, owner ag
 
 // First returns the oldest account (the one /demo shows).
 func (s *Service) First(ctx context.Context) (Account, error) {
-	return scan(s.db.QueryRow(ctx, `SELECT id, name, widget_key, created_at FROM accounts ORDER BY created_at, id LIMIT 1`))
+	return scan(s.db.QueryRow(ctx, `SELECT `+accountColumns+` FROM accounts ORDER BY created_at, id LIMIT 1`))
 }

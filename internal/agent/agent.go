@@ -44,16 +44,21 @@ const (
 
 // Agent is a person of an account who answers conversations.
 type Agent struct {
-	ID                        string    `json:"id"`
-	AccountID                 string    `json:"account_id"`
-	Email                     string    `json:"email"`
-	Name                      string    `json:"name"`
-	Role                      string    `json:"role"`
-	Active                    bool      `json:"active"`
-	Status                    string    `json:"status"`
-	NotifyOfflineMessages     bool      `json:"notify_offline_messages"`
-	NotifyMissedConversations bool      `json:"notify_missed_conversations"`
-	CreatedAt                 time.Time `json:"created_at"`
+	ID                        string `json:"id"`
+	AccountID                 string `json:"account_id"`
+	Email                     string `json:"email"`
+	Name                      string `json:"name"`
+	Role                      string `json:"role"`
+	Active                    bool   `json:"active"`
+	Status                    string `json:"status"`
+	NotifyOfflineMessages     bool   `json:"notify_offline_messages"`
+	NotifyMissedConversations bool   `json:"notify_missed_conversations"`
+	// TwoFactor is whether the agent signs in with a second factor.
+	TwoFactor bool      `json:"two_factor"`
+	CreatedAt time.Time `json:"created_at"`
+	// TwoFactorSetupRequired is set on the signed-in agent (only) when the
+	// account requires two-factor sign-in and the agent has not set it up.
+	TwoFactorSetupRequired bool `json:"two_factor_setup_required,omitempty"`
 }
 
 // CanManage reports whether the agent has full access (admin or owner).
@@ -98,12 +103,12 @@ func NewService(db *database.DB, hub *event.Hub, log *slog.Logger, o Options) *S
 	return &Service{db: db, hub: hub, log: log, limiter: newLoginLimiter(o.Limits), hashes: newHashGate(o.MaxHashes, o.HashWait), now: o.Now}
 }
 
-const columns = `id, account_id, email, name, role, active, status, notify_offline_messages, notify_missed_conversations, created_at`
+const columns = `id, account_id, email, name, role, active, status, notify_offline_messages, notify_missed_conversations, two_factor, created_at`
 
-func scan(row interface{ Scan(...any) error }) (Agent, error) {
+func scan(row interface{ Scan(...any) error }, more ...any) (Agent, error) {
 	var a Agent
 	var created int64
-	err := row.Scan(&a.ID, &a.AccountID, &a.Email, &a.Name, &a.Role, &a.Active, &a.Status, &a.NotifyOfflineMessages, &a.NotifyMissedConversations, &created)
+	err := row.Scan(append([]any{&a.ID, &a.AccountID, &a.Email, &a.Name, &a.Role, &a.Active, &a.Status, &a.NotifyOfflineMessages, &a.NotifyMissedConversations, &a.TwoFactor, &created}, more...)...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return a, apperr.NotFound("agent")
 	}
@@ -189,8 +194,8 @@ func Insert(ctx context.Context, tx *database.Tx, accountID string, n NewAgent) 
 	now := time.Now()
 	a := Agent{ID: id.New(), AccountID: accountID, Email: email, Name: name, Role: n.Role, Active: true, Status: StatusOffline,
 		NotifyOfflineMessages: true, NotifyMissedConversations: true, CreatedAt: time.UnixMicro(now.UnixMicro()).UTC()}
-	_, err = tx.Exec(ctx, `INSERT INTO agents (`+columns+`, password_hash, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		a.ID, a.AccountID, a.Email, a.Name, a.Role, a.Active, a.Status, a.NotifyOfflineMessages, a.NotifyMissedConversations, now.UnixMicro(), hash, now.UnixMicro())
+	_, err = tx.Exec(ctx, `INSERT INTO agents (`+columns+`, password_hash, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		a.ID, a.AccountID, a.Email, a.Name, a.Role, a.Active, a.Status, a.NotifyOfflineMessages, a.NotifyMissedConversations, false, now.UnixMicro(), hash, now.UnixMicro())
 	if database.IsUniqueViolation(err) {
 		return Agent{}, apperr.Conflict("an agent with this email already exists")
 	}
@@ -298,6 +303,9 @@ func (s *Service) UpdateMe(ctx context.Context, actor Agent, sess Session, p Pat
 // confirmPassword checks the actor's current password before a change
 // that needs it, counting a wrong one as a failed sign-in from addr.
 func (s *Service) confirmPassword(ctx context.Context, actor Agent, addr, password string) error {
+	if password == "" {
+		return apperr.Invalid("current_password", "give your current password")
+	}
 	att, wait := s.limiter.reserve(addr, actor.Email, s.now())
 	if att == nil {
 		return apperr.RateLimited("too many wrong passwords; try again later", wait)
@@ -451,6 +459,9 @@ func (s *Service) Online(ctx context.Context, accountID string) (bool, error) {
 type Credentials struct {
 	Email    string `json:"email"`
 	Password string `json:"password"`
+	// Code is the agent's current authenticator code, or one of its
+	// recovery codes, when it has two-factor sign-in on.
+	Code string `json:"code"`
 }
 
 // Login checks an email and password from addr and returns a new bearer
@@ -465,15 +476,11 @@ func (s *Service) Login(ctx context.Context, c Credentials, addr string) (string
 	if att == nil {
 		return "", Agent{}, apperr.RateLimited("too many failed sign-in attempts; try again later", wait)
 	}
-	var hash string
-	var a Agent
-	var created int64
-	err := s.db.QueryRow(ctx, `SELECT `+columns+`, password_hash FROM agents WHERE email = ?`, email).
-		Scan(&a.ID, &a.AccountID, &a.Email, &a.Name, &a.Role, &a.Active, &a.Status, &a.NotifyOfflineMessages, &a.NotifyMissedConversations, &created, &hash)
-	a.CreatedAt = time.UnixMicro(created).UTC()
+	var hash, secret string
+	a, err := scan(s.db.QueryRow(ctx, `SELECT `+columns+`, password_hash, totp_secret FROM agents WHERE email = ?`, email), &hash, &secret)
 	ok := false
 	switch {
-	case errors.Is(err, sql.ErrNoRows):
+	case errors.Is(err, apperr.ErrNotFound):
 		// Spend the same time as a real check so timing does not tell
 		// which emails exist.
 		_, err = s.hashes.check(ctx, dummyHash, c.Password)
@@ -494,6 +501,22 @@ func (s *Service) Login(ctx context.Context, c Credentials, addr string) (string
 	}
 	if !ok {
 		return "", Agent{}, apperr.Unauthorized("wrong email or password")
+	}
+	if a.TwoFactor {
+		if strings.TrimSpace(c.Code) == "" {
+			// The password was right: not a failure. The caller asks
+			// for the code and sends both again.
+			s.limiter.release(att)
+			return "", Agent{}, apperr.WithCode(apperr.KindUnauthorized, CodeTwoFactorRequired, "enter the code of your authenticator app, or a recovery code")
+		}
+		ok, err := s.secondFactor(ctx, a.ID, secret, c.Code)
+		if err != nil {
+			s.limiter.release(att)
+			return "", Agent{}, err
+		}
+		if !ok {
+			return "", Agent{}, apperr.Unauthorized("wrong or already used two-factor code")
+		}
 	}
 	s.limiter.succeed(att)
 	token, err := s.issue(ctx, a)
@@ -523,15 +546,13 @@ func (s *Service) Authenticate(ctx context.Context, token string) (Agent, error)
 		return Agent{}, apperr.Unauthorized("missing or invalid token")
 	}
 	var expires int64
-	var a Agent
-	var created int64
-	err := s.db.QueryRow(ctx, `SELECT a.id, a.account_id, a.email, a.name, a.role, a.active, a.status, a.notify_offline_messages, a.notify_missed_conversations, a.created_at, t.expires_at
-		FROM tokens t JOIN agents a ON a.id = t.agent_id WHERE t.hash = ?`, id.Hash(token)).
-		Scan(&a.ID, &a.AccountID, &a.Email, &a.Name, &a.Role, &a.Active, &a.Status, &a.NotifyOfflineMessages, &a.NotifyMissedConversations, &created, &expires)
-	if errors.Is(err, sql.ErrNoRows) || (err == nil && (!a.Active || time.Now().UnixMicro() > expires)) {
+	var required bool
+	a, err := scan(s.db.QueryRow(ctx, `SELECT a.id, a.account_id, a.email, a.name, a.role, a.active, a.status, a.notify_offline_messages, a.notify_missed_conversations, a.two_factor, a.created_at, t.expires_at, acc.require_two_factor
+		FROM tokens t JOIN agents a ON a.id = t.agent_id JOIN accounts acc ON acc.id = a.account_id WHERE t.hash = ?`, id.Hash(token)), &expires, &required)
+	if errors.Is(err, apperr.ErrNotFound) || (err == nil && (!a.Active || time.Now().UnixMicro() > expires)) {
 		return Agent{}, apperr.Unauthorized("missing or invalid token")
 	}
-	a.CreatedAt = time.UnixMicro(created).UTC()
+	a.TwoFactorSetupRequired = required && !a.TwoFactor
 	return a, err
 }
 

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/parley-chat/parley/internal/account"
 	"github.com/parley-chat/parley/internal/agent"
 	"github.com/parley-chat/parley/internal/apperr"
 	"github.com/parley-chat/parley/internal/respond"
@@ -90,8 +91,7 @@ func (s *Server) updateMe(w http.ResponseWriter, r *http.Request) {
 		respond.Error(w, r, s.log, err)
 		return
 	}
-	token, _ := credentials(r)
-	a, err := s.Agents.UpdateMe(r.Context(), actor(r), agent.Session{Token: token, Addr: s.clientIP(r)}, p)
+	a, err := s.Agents.UpdateMe(r.Context(), actor(r), s.signIn(r), p)
 	if err != nil {
 		respond.Error(w, r, s.log, err)
 		return
@@ -101,6 +101,20 @@ func (s *Server) updateMe(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) account(w http.ResponseWriter, r *http.Request) {
 	acc, err := s.Accounts.Account(r.Context(), actor(r).AccountID)
+	if err != nil {
+		respond.Error(w, r, s.log, err)
+		return
+	}
+	respond.JSON(w, http.StatusOK, acc)
+}
+
+func (s *Server) updateAccount(w http.ResponseWriter, r *http.Request) {
+	var p account.AccountPatch
+	if err := respond.Decode(r, &p); err != nil {
+		respond.Error(w, r, s.log, err)
+		return
+	}
+	acc, err := s.Accounts.Update(r.Context(), actor(r), p)
 	if err != nil {
 		respond.Error(w, r, s.log, err)
 		return

@@ -21,14 +21,21 @@ func (s *Server) routes() http.Handler {
 
 	// Sign-in and first-run setup.
 	mux.HandleFunc("POST /api/v1/auth/login", s.login)
-	mux.HandleFunc("POST /api/v1/auth/logout", s.authed(s.logout))
-	mux.HandleFunc("GET /api/v1/auth/session", s.authed(s.session))
+	mux.HandleFunc("POST /api/v1/auth/logout", s.enrolling(s.logout))
+	mux.HandleFunc("GET /api/v1/auth/session", s.enrolling(s.session))
 	mux.HandleFunc("POST /api/v1/setup", s.setup)
 
 	// The signed-in agent and the account.
-	mux.HandleFunc("GET /api/v1/me", s.authed(s.me))
+	mux.HandleFunc("GET /api/v1/me", s.enrolling(s.me))
 	mux.HandleFunc("PATCH /api/v1/me", s.authed(s.updateMe))
 	mux.HandleFunc("GET /api/v1/account", s.authed(s.account))
+	mux.HandleFunc("PATCH /api/v1/account", s.authed(s.updateAccount))
+
+	// Two-factor sign-in of the signed-in agent (open to an agent who must
+	// still set it up).
+	mux.HandleFunc("POST /api/v1/me/two-factor", s.enrolling(s.startTwoFactor))
+	mux.HandleFunc("POST /api/v1/me/two-factor/confirm", s.enrolling(s.confirmTwoFactor))
+	mux.HandleFunc("DELETE /api/v1/me/two-factor", s.authed(s.disableTwoFactor))
 
 	// The team: everyone may list; admins and the owner manage.
 	mux.HandleFunc("GET /api/v1/agents", s.authed(s.listAgents))

@@ -47,6 +47,9 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request) {
 		token = r.URL.Query().Get("token")
 	}
 	a, err := s.Agents.Authenticate(r.Context(), token)
+	if err == nil && a.TwoFactorSetupRequired {
+		err = errSetUpTwoFactor
+	}
 	if err != nil {
 		respond.Error(w, r, s.log, err)
 		return
