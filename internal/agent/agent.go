@@ -519,6 +519,13 @@ func (s *Service) Login(ctx context.Context, c Credentials, addr string) (string
 		}
 	}
 	s.limiter.succeed(att)
+	if !a.TwoFactor {
+		var required bool
+		if err := s.db.QueryRow(ctx, `SELECT require_two_factor FROM accounts WHERE id = ?`, a.AccountID).Scan(&required); err != nil {
+			return "", Agent{}, err
+		}
+		a.TwoFactorSetupRequired = required
+	}
 	token, err := s.issue(ctx, a)
 	return token, a, err
 }

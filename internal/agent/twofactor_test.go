@@ -165,8 +165,17 @@ func TestOwnerRequiresTwoFactor(t *testing.T) {
 	if _, res, err := e.Dial("/api/v1/stream?token="+ann.Token, nil); err == nil || res == nil || res.StatusCode != http.StatusForbidden {
 		t.Errorf("Ann's stream before set-up: %v, want 403", err)
 	}
-	// A new sign-in without the second factor works too (to set it up).
-	fresh := e.Login(ann.Email, "password123")
+	// A new sign-in without the second factor works too (to set it up),
+	// and says what is missing.
+	var login struct {
+		Token string         `json:"token"`
+		Agent map[string]any `json:"agent"`
+	}
+	e.Must(http.StatusOK, "POST", "/api/v1/auth/login", "", map[string]string{"email": ann.Email, "password": "password123"}).JSON(t, &login)
+	if login.Agent["two_factor_setup_required"] != true {
+		t.Errorf("sign-in answer = %v, want two_factor_setup_required", login.Agent)
+	}
+	fresh := login.Token
 	wantCode(t, e.Do("GET", "/api/v1/conversations", fresh, nil), http.StatusForbidden, "two_factor_setup_required")
 
 	enrol(t, e, &c, ann.Token, "password123")
