@@ -36,6 +36,12 @@ type Config struct {
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For is
 	// believed; empty trusts none.
 	TrustedProxies clientip.Proxies
+	// PasswordHashes bounds the password hashes (argon2id, 19 MiB each)
+	// running at once; 0 means one per core Go uses.
+	PasswordHashes int
+	// LoginFailuresPerAddress bounds one address's failed sign-ins over
+	// all emails in 15 minutes; 0 means the default, 100.
+	LoginFailuresPerAddress int
 	// GeoIPDB is the MaxMind-format City database: a file, a directory of
 	// .mmdb files or a comma-separated list; empty means <data dir>/geoip,
 	// where `make` puts DB-IP Lite City (one IPv4 and one IPv6 file).
@@ -69,6 +75,8 @@ func (c *Config) RegisterServe(fs *flag.FlagSet) {
 	c.AccountName = env("PARLEY_ACCOUNT_NAME", "My shop")
 	c.VisitorMessagesPerMinute = envInt("PARLEY_VISITOR_MESSAGES_PER_MINUTE", 60)
 	c.VisitorBurst = envInt("PARLEY_VISITOR_BURST", 30)
+	c.PasswordHashes = envInt("PARLEY_PASSWORD_HASHES", 0)
+	c.LoginFailuresPerAddress = envInt("PARLEY_LOGIN_FAILURES_PER_ADDRESS", 0)
 	fs.StringVar(&c.TrustedProxiesText, "trusted-proxies", env("PARLEY_TRUSTED_PROXIES", ""), "comma-separated CIDRs of reverse proxies whose X-Forwarded-For is trusted; empty: none [PARLEY_TRUSTED_PROXIES]")
 	fs.StringVar(&c.GeoIPDB, "geoip-db", env("PARLEY_GEOIP_DB", ""), "MaxMind-format City database: a file, a directory of .mmdb files or a comma-separated list; empty: <data dir>/geoip [PARLEY_GEOIP_DB]")
 }
@@ -126,6 +134,12 @@ func (c *Config) Validate(serve bool) error {
 		}
 		if c.VisitorMessagesPerMinute <= 0 || c.VisitorBurst <= 0 {
 			errs = append(errs, errors.New("PARLEY_VISITOR_MESSAGES_PER_MINUTE and PARLEY_VISITOR_BURST must be positive integers"))
+		}
+		if c.PasswordHashes < 0 {
+			errs = append(errs, errors.New("PARLEY_PASSWORD_HASHES must be a positive integer, or 0 for one per core"))
+		}
+		if c.LoginFailuresPerAddress != 0 && c.LoginFailuresPerAddress < 5 {
+			errs = append(errs, errors.New("PARLEY_LOGIN_FAILURES_PER_ADDRESS must be an integer of at least 5 (0: the default, 100)"))
 		}
 		proxies, err := clientip.ParseProxies(c.TrustedProxiesText)
 		if joined, ok := err.(interface{ Unwrap() []error }); ok {
