@@ -102,7 +102,9 @@ func (l *loginLimiter) reserve(addr, email string, now time.Time) (*attempt, tim
 		later(pair[len(pair)-1].Add(lim.EmailSlowEvery))
 	}
 	if wait > 0 {
-		return nil, wait
+		// Whole seconds, rounded up: a client that waits Retry-After
+		// seconds is let through.
+		return nil, (wait + time.Second - 1).Truncate(time.Second)
 	}
 	for _, k := range []string{a.pair, a.addr, a.email} {
 		f := append(l.fails[k], now)

@@ -122,21 +122,26 @@ func TestParallelLoginsHashInTurn(t *testing.T) {
 	t.Logf("answers %v, at most %d of %d hashes at once", count, peak, limit)
 }
 
-// clock is a test's time: the real time plus what the test skipped.
+// clock is a test's time: it stands still (from the first reading on)
+// and moves only when the test says, so slow requests change nothing.
 type clock struct {
-	mu   sync.Mutex
-	skip time.Duration
+	mu  sync.Mutex
+	now time.Time
 }
 
 func (c *clock) Now() time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return time.Now().Add(c.skip)
+	if c.now.IsZero() {
+		c.now = time.Now()
+	}
+	return c.now
 }
 
 func (c *clock) Advance(d time.Duration) {
+	c.Now()
 	c.mu.Lock()
-	c.skip += d
+	c.now = c.now.Add(d)
 	c.mu.Unlock()
 }
 
