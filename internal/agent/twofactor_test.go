@@ -1,11 +1,14 @@
 package agent_test
 
 import (
+	"errors"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/coder/websocket"
 
 	"github.com/parley-chat/parley/internal/agent"
 	"github.com/parley-chat/parley/internal/apitest"
@@ -145,8 +148,21 @@ func TestOwnerRequiresTwoFactor(t *testing.T) {
 		t.Fatalf("account = %v, want require_two_factor false", a)
 	}
 	enrol(t, e, &c, acc.OwnerToken, "password123")
+	annStream := e.AgentStream(acc.ID, ann.Token)
 	if a := e.Must(http.StatusOK, "PATCH", "/api/v1/account", acc.OwnerToken, on).Map(t); a["require_two_factor"] != true {
 		t.Fatalf("account after PATCH = %v, want require_two_factor true", a)
+	}
+	// Open streams of agents without a second factor close.
+	for {
+		_, err := apitest.Read(annStream, 5*time.Second)
+		if err == nil {
+			continue
+		}
+		var ce websocket.CloseError
+		if !errors.As(err, &ce) || ce.Code != websocket.StatusPolicyViolation {
+			t.Fatalf("Ann's open stream ended with %v, want a policy-violation close", err)
+		}
+		break
 	}
 
 	// Ann has no second factor: she is signed in, but may only set it up.

@@ -94,8 +94,10 @@ func (s *Server) serveAgent(ctx context.Context, ws *stream.Socket, f *event.Fol
 		Begin:  begin,
 		Handle: s.agentFrame(a),
 		Authorized: func(ctx context.Context) bool {
-			_, err := s.Agents.Authenticate(ctx, token)
-			return err == nil
+			a, err := s.Agents.Authenticate(ctx, token)
+			// Once the owner requires two-factor sign-in, an agent
+			// without it keeps no stream either.
+			return err == nil && !a.TwoFactorSetupRequired
 		},
 		RecheckEvery: s.StreamRecheck,
 	})

@@ -153,7 +153,13 @@ function stopAll() {
 
 async function sessionLost() {
   try {
-    await api.session();
+    const s = await api.session();
+    if (s.agent.two_factor_setup_required) {
+      // The owner now requires two-factor sign-in: set it up first.
+      stopAll();
+      app.me = s.agent;
+      navigate('/profile', true);
+    }
   } catch (e) {
     if (e instanceof ApiError && e.status === 401) {
       stopAll();
