@@ -63,6 +63,7 @@ dashTest(env, 'an agent sets up two-factor sign-in and signs in with a code, the
   const url = new URL((await d.t('two-factor-url').innerText()).trim());
   assert.equal(url.protocol, 'otpauth:');
   assert.equal(url.searchParams.get('secret'), secret, 'the URL carries the secret shown');
+  assert.equal(await d.t('two-factor-qr').count(), 1, 'a QR code of the URL is shown');
   await d.shot('two-factor-01-set-up', t);
 
   await d.t('two-factor-code').fill(totp(secret));
