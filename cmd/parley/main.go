@@ -124,7 +124,8 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	defer geoDB.Close()
 	srv := server.New(server.Opts{DB: db, Logger: log, BaseURL: cfg.BaseURL,
 		VisitorMessagesPerMinute: cfg.VisitorMessagesPerMinute, VisitorBurst: cfg.VisitorBurst,
-		TrustedProxies: cfg.TrustedProxies, GeoIP: geoDB, MetricsToken: cfg.MetricsToken})
+		TrustedProxies: cfg.TrustedProxies, GeoIP: geoDB, MetricsToken: cfg.MetricsToken,
+		SignIn: agent.Options{MaxHashes: cfg.PasswordHashes, Limits: agent.Limits{PerAddress: cfg.LoginFailuresPerAddress}}})
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {

@@ -24,6 +24,9 @@ type Account struct {
 	Name      string    `json:"name"`
 	WidgetKey string    `json:"widget_key"`
 	CreatedAt time.Time `json:"created_at"`
+	// RequireTwoFactor: every agent must sign in with a second factor
+	// (set by the owner).
+	RequireTwoFactor bool `json:"require_two_factor"`
 }
 
 // Service is the account store.
@@ -34,10 +37,12 @@ type Service struct {
 // NewService returns the account service.
 func NewService(db *database.DB) *Service { return &Service{db: db} }
 
+const accountColumns = `id, name, widget_key, created_at, require_two_factor`
+
 func scan(row *sql.Row) (Account, error) {
 	var a Account
 	var created int64
-	err := row.Scan(&a.ID, &a.Name, &a.WidgetKey, &created)
+	err := row.Scan(&a.ID, &a.Name, &a.WidgetKey, &created, &a.RequireTwoFactor)
 	if errors.Is(err, sql.ErrNoRows) {
 		return a, apperr.NotFound("account")
 	}
@@ -47,7 +52,68 @@ func scan(row *sql.Row) (Account, error) {
 
 // Account returns an account by id.
 func (s *Service) Account(ctx context.Context, accountID string) (Account, error) {
-	return scan(s.db.QueryRow(ctx, `SELECT id, name, widget_key, created_at FROM accounts WHERE id = ?`, accountID))
+	return scan(s.db.QueryRow(ctx, `SELECT `+accountColumns+` FROM accounts WHERE id = ?`, accountID))
+}
+
+// AccountPatch is a partial update of an account; nil fields stay as they are.
+type AccountPatch struct {
+	// Name is the shop's name, shown to visitors (admins and the owner).
+	Name *string `json:"name"`
+	// RequireTwoFactor makes every agent sign in with a second factor
+	// (the owner alone).
+	RequireTwoFactor *bool `json:"require_two_factor"`
+}
+
+// maxRename bounds a name set through the API (PATCH /api/v1/account).
+const maxRename = 100
+
+// Update changes the actor's account: all of p or, when any field is bad
+// or not the actor's to change, nothing. Only admins and the owner change
+// the name; requiring two-factor sign-in of the whole team is the owner's
+// alone, and only once the owner signs in so. The chat box shows a new
+// name at its next session.
+func (s *Service) Update(ctx context.Context, actor agent.Agent, p AccountPatch) (Account, error) {
+	if p.Name == nil && p.RequireTwoFactor == nil {
+		return Account{}, apperr.Invalid("name", "give name or require_two_factor to change")
+	}
+	var sets []string
+	var args []any
+	if p.Name != nil {
+		if !actor.CanManage() {
+			return Account{}, apperr.Forbidden("only an admin or the owner may rename the account")
+		}
+		name, err := validAccountName(*p.Name)
+		if err != nil {
+			return Account{}, err
+		}
+		if utf8.RuneCountInString(name) > maxRename {
+			return Account{}, apperr.Invalid("name", "account name must be at most %d characters", maxRename)
+		}
+		sets, args = append(sets, "name = ?"), append(args, name)
+	}
+	if p.RequireTwoFactor != nil {
+		if actor.Role != agent.RoleOwner {
+			return Account{}, apperr.Forbidden("only the owner may require two-factor sign-in")
+		}
+		if *p.RequireTwoFactor && !actor.TwoFactor {
+			return Account{}, apperr.Invalid("require_two_factor", "turn on two-factor sign-in for yourself first (Profile)")
+		}
+		sets, args = append(sets, "require_two_factor = ?"), append(args, *p.RequireTwoFactor)
+	}
+	err := s.db.Write(ctx, func(tx *database.Tx) error {
+		res, err := tx.Exec(ctx, `UPDATE accounts SET `+strings.Join(sets, ", ")+` WHERE id = ?`, append(args, actor.AccountID)...)
+		if err != nil {
+			return fmt.Errorf("update account: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return apperr.NotFound("account")
+		}
+		return nil
+	})
+	if err != nil {
+		return Account{}, err
+	}
+	return s.Account(ctx, actor.AccountID)
 }
 
 // ByWidgetKey returns the account a chat box belongs to.
@@ -55,7 +121,7 @@ func (s *Service) ByWidgetKey(ctx context.Context, key string) (Account, error) 
 	if key == "" || len(key) > 100 {
 		return Account{}, apperr.NotFound("widget key")
 	}
-	a, err := scan(s.db.QueryRow(ctx, `SELECT id, name, widget_key, created_at FROM accounts WHERE widget_key = ?`, key))
+	a, err := scan(s.db.QueryRow(ctx, `SELECT `+accountColumns+` FROM accounts WHERE widget_key = ?`, key))
 	if errors.Is(err, apperr.ErrNotFound) {
 		return a, apperr.NotFound("widget key")
 	}
@@ -215,5 +281,5 @@ func (s *Service) Setup(ctx context.Context, token, accountName string, owner ag
 
 // First returns the oldest account (the one /demo shows).
 func (s *Service) First(ctx context.Context) (Account, error) {
-	return scan(s.db.QueryRow(ctx, `SELECT id, name, widget_key, created_at FROM accounts ORDER BY created_at, id LIMIT 1`))
+	return scan(s.db.QueryRow(ctx, `SELECT `+accountColumns+` FROM accounts ORDER BY created_at, id LIMIT 1`))
 }

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/mail"
+	"runtime"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -34,11 +35,7 @@ const (
 	StatusOffline = "offline"
 )
 
-// Login limits: failed attempts per email and per address in the window.
 const (
-	loginWindow       = 15 * time.Minute
-	maxFailsPerEmail  = 10
-	maxFailsPerAddr   = 100
 	tokenLifetime     = 90 * 24 * time.Hour
 	minPasswordLength = 8
 	maxPasswordLength = 1024
@@ -47,40 +44,71 @@ const (
 
 // Agent is a person of an account who answers conversations.
 type Agent struct {
-	ID                        string    `json:"id"`
-	AccountID                 string    `json:"account_id"`
-	Email                     string    `json:"email"`
-	Name                      string    `json:"name"`
-	Role                      string    `json:"role"`
-	Active                    bool      `json:"active"`
-	Status                    string    `json:"status"`
-	NotifyOfflineMessages     bool      `json:"notify_offline_messages"`
-	NotifyMissedConversations bool      `json:"notify_missed_conversations"`
-	CreatedAt                 time.Time `json:"created_at"`
+	ID                        string `json:"id"`
+	AccountID                 string `json:"account_id"`
+	Email                     string `json:"email"`
+	Name                      string `json:"name"`
+	Role                      string `json:"role"`
+	Active                    bool   `json:"active"`
+	Status                    string `json:"status"`
+	NotifyOfflineMessages     bool   `json:"notify_offline_messages"`
+	NotifyMissedConversations bool   `json:"notify_missed_conversations"`
+	// TwoFactor is whether the agent signs in with a second factor.
+	TwoFactor bool      `json:"two_factor"`
+	CreatedAt time.Time `json:"created_at"`
+	// TwoFactorSetupRequired is set on the signed-in agent (only) when the
+	// account requires two-factor sign-in and the agent has not set it up.
+	TwoFactorSetupRequired bool `json:"two_factor_setup_required,omitempty"`
 }
 
 // CanManage reports whether the agent has full access (admin or owner).
 func (a Agent) CanManage() bool { return a.Role == RoleOwner || a.Role == RoleAdmin }
+
+// Options tune the service; zero values take the defaults.
+type Options struct {
+	// Limits are the sign-in throttles.
+	Limits Limits
+	// MaxHashes bounds the password hashes running at once (0: GOMAXPROCS,
+	// the number of cores Go uses).
+	MaxHashes int
+	// HashWait is how long a password check waits for a free slot before
+	// it is refused with 503 (0: 2 s).
+	HashWait time.Duration
+	// Now is the clock of the sign-in limits (nil: time.Now); tests
+	// move it instead of sleeping.
+	Now func() time.Time
+}
 
 // Service is the agent store and its rules.
 type Service struct {
 	db      *database.DB
 	hub     *event.Hub
 	log     *slog.Logger
-	limiter *failLimiter
+	limiter *loginLimiter
+	hashes  *hashGate
+	now     func() time.Time
 }
 
 // NewService returns the agent service.
-func NewService(db *database.DB, hub *event.Hub, log *slog.Logger) *Service {
-	return &Service{db: db, hub: hub, log: log, limiter: newFailLimiter(loginWindow)}
+func NewService(db *database.DB, hub *event.Hub, log *slog.Logger, o Options) *Service {
+	if o.MaxHashes <= 0 {
+		o.MaxHashes = runtime.GOMAXPROCS(0)
+	}
+	if o.HashWait <= 0 {
+		o.HashWait = 2 * time.Second
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return &Service{db: db, hub: hub, log: log, limiter: newLoginLimiter(o.Limits), hashes: newHashGate(o.MaxHashes, o.HashWait), now: o.Now}
 }
 
-const columns = `id, account_id, email, name, role, active, status, notify_offline_messages, notify_missed_conversations, created_at`
+const columns = `id, account_id, email, name, role, active, status, notify_offline_messages, notify_missed_conversations, two_factor, created_at`
 
-func scan(row interface{ Scan(...any) error }) (Agent, error) {
+func scan(row interface{ Scan(...any) error }, more ...any) (Agent, error) {
 	var a Agent
 	var created int64
-	err := row.Scan(&a.ID, &a.AccountID, &a.Email, &a.Name, &a.Role, &a.Active, &a.Status, &a.NotifyOfflineMessages, &a.NotifyMissedConversations, &created)
+	err := row.Scan(append([]any{&a.ID, &a.AccountID, &a.Email, &a.Name, &a.Role, &a.Active, &a.Status, &a.NotifyOfflineMessages, &a.NotifyMissedConversations, &a.TwoFactor, &created}, more...)...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return a, apperr.NotFound("agent")
 	}
@@ -94,6 +122,9 @@ type NewAgent struct {
 	Name     string `json:"name"`
 	Password string `json:"password"`
 	Role     string `json:"role"`
+	// PasswordHash, when set, is Password already hashed (through the
+	// service's bound on concurrent hashes).
+	PasswordHash string `json:"-"`
 }
 
 // NormalizeEmail validates an email address for sign-in and lower-cases it.
@@ -157,15 +188,17 @@ func Insert(ctx context.Context, tx *database.Tx, accountID string, n NewAgent) 
 	default:
 		return Agent{}, apperr.Invalid("role", "role must be agent or admin")
 	}
-	hash, err := HashPassword(n.Password)
-	if err != nil {
-		return Agent{}, err
+	hash := n.PasswordHash
+	if hash == "" {
+		if hash, err = HashPassword(n.Password); err != nil {
+			return Agent{}, err
+		}
 	}
 	now := time.Now()
 	a := Agent{ID: id.New(), AccountID: accountID, Email: email, Name: name, Role: n.Role, Active: true, Status: StatusOffline,
 		NotifyOfflineMessages: true, NotifyMissedConversations: true, CreatedAt: time.UnixMicro(now.UnixMicro()).UTC()}
-	_, err = tx.Exec(ctx, `INSERT INTO agents (`+columns+`, password_hash, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		a.ID, a.AccountID, a.Email, a.Name, a.Role, a.Active, a.Status, a.NotifyOfflineMessages, a.NotifyMissedConversations, now.UnixMicro(), hash, now.UnixMicro())
+	_, err = tx.Exec(ctx, `INSERT INTO agents (`+columns+`, password_hash, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		a.ID, a.AccountID, a.Email, a.Name, a.Role, a.Active, a.Status, a.NotifyOfflineMessages, a.NotifyMissedConversations, false, now.UnixMicro(), hash, now.UnixMicro())
 	if database.IsUniqueViolation(err) {
 		return Agent{}, apperr.Conflict("an agent with this email already exists")
 	}
@@ -183,6 +216,9 @@ func (s *Service) Create(ctx context.Context, actor Agent, n NewAgent) (Agent, e
 	if n.Role == RoleOwner {
 		return Agent{}, apperr.Invalid("role", "an account has one owner; role must be agent or admin")
 	}
+	if err := s.HashNew(ctx, &n); err != nil {
+		return Agent{}, err
+	}
 	var a Agent
 	err := s.db.Write(ctx, func(tx *database.Tx) error {
 		var err error
@@ -190,6 +226,17 @@ func (s *Service) Create(ctx context.Context, actor Agent, n NewAgent) (Agent, e
 		return err
 	})
 	return a, err
+}
+
+// HashNew validates n's password and hashes it into n.PasswordHash, in
+// turn with every other password hash of the server.
+func (s *Service) HashNew(ctx context.Context, n *NewAgent) error {
+	if err := validPassword(n.Password); err != nil {
+		return err
+	}
+	hash, err := s.hashes.hash(ctx, n.Password)
+	n.PasswordHash = hash
+	return err
 }
 
 // Agent returns one agent of the account.
@@ -227,27 +274,60 @@ type Patch struct {
 	CurrentPassword           *string `json:"current_password"`
 }
 
-// UpdateMe changes the actor's own profile, status and notification choices.
-func (s *Service) UpdateMe(ctx context.Context, actor Agent, p Patch) (Agent, error) {
+// Session is the sign-in a request comes with: its token and the address
+// it comes from.
+type Session struct {
+	Token string
+	Addr  string
+}
+
+// UpdateMe changes the actor's own profile, status and notification
+// choices. A new password signs out every other session of the actor.
+func (s *Service) UpdateMe(ctx context.Context, actor Agent, sess Session, p Patch) (Agent, error) {
 	if p.Role != nil || p.Active != nil {
 		return Agent{}, apperr.Forbidden("role and active are changed by an admin through /api/v1/agents")
 	}
+	var keep string
 	if p.Password != nil {
 		if err := validPassword(*p.Password); err != nil {
-			return Agent{}, err
-		}
-		var hash string
-		if err := s.db.QueryRow(ctx, `SELECT password_hash FROM agents WHERE id = ?`, actor.ID).Scan(&hash); err != nil {
 			return Agent{}, err
 		}
 		if p.CurrentPassword == nil {
 			return Agent{}, apperr.Invalid("current_password", "give your current password to set a new one")
 		}
-		if ok, _ := CheckPassword(hash, *p.CurrentPassword); !ok {
-			return Agent{}, apperr.Invalid("current_password", "current password is wrong")
+		if err := s.confirmPassword(ctx, actor, sess.Addr, *p.CurrentPassword); err != nil {
+			return Agent{}, err
 		}
+		keep = id.Hash(sess.Token)
 	}
-	return s.update(ctx, actor.AccountID, actor.ID, p)
+	return s.update(ctx, actor.AccountID, actor.ID, p, keep)
+}
+
+// confirmPassword checks the actor's current password before a change
+// that needs it, counting a wrong one as a failed sign-in from addr.
+func (s *Service) confirmPassword(ctx context.Context, actor Agent, addr, password string) error {
+	if password == "" {
+		return apperr.Invalid("current_password", "give your current password")
+	}
+	att, wait := s.limiter.reserve(addr, actor.Email, s.now())
+	if att == nil {
+		return apperr.RateLimited("too many wrong passwords; try again later", wait)
+	}
+	var hash string
+	if err := s.db.QueryRow(ctx, `SELECT password_hash FROM agents WHERE id = ?`, actor.ID).Scan(&hash); err != nil {
+		s.limiter.release(att)
+		return err
+	}
+	ok, err := s.hashes.check(ctx, hash, password)
+	if err != nil {
+		s.limiter.release(att)
+		return err
+	}
+	if !ok {
+		return apperr.Invalid("current_password", "current password is wrong")
+	}
+	s.limiter.release(att)
+	return nil
 }
 
 // Update changes another agent (admin and owner only). Nobody becomes owner
@@ -277,10 +357,12 @@ func (s *Service) Update(ctx context.Context, actor Agent, agentID string, p Pat
 	if (p.NotifyOfflineMessages != nil || p.NotifyMissedConversations != nil) && target.ID != actor.ID {
 		return Agent{}, apperr.Forbidden("notification choices are the agent's own")
 	}
-	return s.update(ctx, actor.AccountID, agentID, p)
+	return s.update(ctx, actor.AccountID, agentID, p, "")
 }
 
-func (s *Service) update(ctx context.Context, accountID, agentID string, p Patch) (Agent, error) {
+// update applies p. A new password signs out every session of the agent
+// but the one whose token hash is keep.
+func (s *Service) update(ctx context.Context, accountID, agentID string, p Patch, keep string) (Agent, error) {
 	var sets []string
 	var args []any
 	if p.Name != nil {
@@ -309,7 +391,7 @@ func (s *Service) update(ctx context.Context, accountID, agentID string, p Patch
 		sets, args = append(sets, "notify_missed_conversations = ?"), append(args, *p.NotifyMissedConversations)
 	}
 	if p.Password != nil {
-		hash, err := HashPassword(*p.Password)
+		hash, err := s.hashes.hash(ctx, *p.Password)
 		if err != nil {
 			return Agent{}, err
 		}
@@ -330,6 +412,13 @@ func (s *Service) update(ctx context.Context, accountID, agentID string, p Patch
 		if p.Active != nil && !*p.Active {
 			// A deactivated agent is signed out everywhere.
 			if _, err := tx.Exec(ctx, `DELETE FROM tokens WHERE agent_id = ?`, agentID); err != nil {
+				return err
+			}
+		}
+		if p.Password != nil {
+			// Whoever knew the old password and signed in with it is
+			// signed out; their open streams close at their next check.
+			if _, err := tx.Exec(ctx, `DELETE FROM tokens WHERE agent_id = ? AND hash <> ?`, agentID, keep); err != nil {
 				return err
 			}
 		}
@@ -369,56 +458,94 @@ func (s *Service) Online(ctx context.Context, accountID string) (bool, error) {
 	return n > 0, err
 }
 
-// Login checks an email and password and returns a new bearer token.
-// Failed attempts are limited per email and per address.
-func (s *Service) Login(ctx context.Context, email, password, addr string) (string, Agent, error) {
-	now := time.Now()
-	email = strings.ToLower(strings.TrimSpace(email))
-	for _, k := range []struct {
-		key string
-		max int
-	}{{"email:" + email, maxFailsPerEmail}, {"addr:" + addr, maxFailsPerAddr}} {
-		if blocked, wait := s.limiter.blocked(k.key, k.max, now); blocked {
-			return "", Agent{}, apperr.RateLimited("too many failed sign-in attempts; try again later", wait)
-		}
+// Credentials are what a sign-in gives.
+type Credentials struct {
+	Email    string `json:"email"`
+	Password string `json:"password"`
+	// Code is the agent's current authenticator code, or one of its
+	// recovery codes, when it has two-factor sign-in on.
+	Code string `json:"code"`
+}
+
+// Login checks an email and password from addr and returns a new bearer
+// token. Each attempt is counted as a failure before the password is
+// checked and taken back when it was right, so parallel attempts cannot
+// slip past the limits; the check itself waits its turn among the
+// server's password hashes.
+func (s *Service) Login(ctx context.Context, c Credentials, addr string) (string, Agent, error) {
+	now := s.now()
+	email := strings.ToLower(strings.TrimSpace(c.Email))
+	att, wait := s.limiter.reserve(addr, email, now)
+	if att == nil {
+		return "", Agent{}, apperr.RateLimited("too many failed sign-in attempts; try again later", wait)
 	}
-	var hash string
-	var a Agent
-	var created int64
-	err := s.db.QueryRow(ctx, `SELECT `+columns+`, password_hash FROM agents WHERE email = ?`, email).
-		Scan(&a.ID, &a.AccountID, &a.Email, &a.Name, &a.Role, &a.Active, &a.Status, &a.NotifyOfflineMessages, &a.NotifyMissedConversations, &created, &hash)
-	a.CreatedAt = time.UnixMicro(created).UTC()
+	var hash, secret string
+	a, err := scan(s.db.QueryRow(ctx, `SELECT `+columns+`, password_hash, totp_secret FROM agents WHERE email = ?`, email), &hash, &secret)
 	ok := false
 	switch {
-	case errors.Is(err, sql.ErrNoRows):
+	case errors.Is(err, apperr.ErrNotFound):
 		// Spend the same time as a real check so timing does not tell
 		// which emails exist.
-		CheckPassword(dummyHash, password)
-	case err != nil:
-		return "", Agent{}, err
-	default:
-		ok, err = CheckPassword(hash, password)
-		if err != nil {
-			s.log.Error("password_check_failed", "agent_id", a.ID, "err", err)
+		_, err = s.hashes.check(ctx, dummyHash, c.Password)
+	case err == nil:
+		var checkErr error
+		ok, checkErr = s.hashes.check(ctx, hash, c.Password)
+		if _, refused := apperr.As(checkErr); refused || errors.Is(checkErr, ctx.Err()) {
+			err = checkErr
+		} else if checkErr != nil {
+			s.log.Error("password_check_failed", "agent_id", a.ID, "err", checkErr)
 		}
 		ok = ok && a.Active
 	}
+	if err != nil {
+		// Nothing was checked: not a failure of the caller's.
+		s.limiter.release(att)
+		return "", Agent{}, err
+	}
 	if !ok {
-		s.limiter.fail("email:"+email, now)
-		s.limiter.fail("addr:"+addr, now)
 		return "", Agent{}, apperr.Unauthorized("wrong email or password")
 	}
-	s.limiter.reset("email:" + email)
+	if a.TwoFactor {
+		if strings.TrimSpace(c.Code) == "" {
+			// The password was right: not a failure. The caller asks
+			// for the code and sends both again.
+			s.limiter.release(att)
+			return "", Agent{}, apperr.WithCode(apperr.KindUnauthorized, CodeTwoFactorRequired, "enter the code of your authenticator app, or a recovery code")
+		}
+		ok, err := s.secondFactor(ctx, a.ID, secret, c.Code)
+		if err != nil {
+			s.limiter.release(att)
+			return "", Agent{}, err
+		}
+		if !ok {
+			return "", Agent{}, apperr.Unauthorized("wrong or already used two-factor code")
+		}
+	}
+	s.limiter.succeed(att)
+	if !a.TwoFactor {
+		var required bool
+		if err := s.db.QueryRow(ctx, `SELECT require_two_factor FROM accounts WHERE id = ?`, a.AccountID).Scan(&required); err != nil {
+			return "", Agent{}, err
+		}
+		a.TwoFactorSetupRequired = required
+	}
+	token, err := s.issue(ctx, a)
+	return token, a, err
+}
+
+// issue stores and returns a new bearer token of a.
+func (s *Service) issue(ctx context.Context, a Agent) (string, error) {
+	now := time.Now()
 	token := id.Secret()
-	err = s.db.Write(ctx, func(tx *database.Tx) error {
+	err := s.db.Write(ctx, func(tx *database.Tx) error {
 		_, err := tx.Exec(ctx, `INSERT INTO tokens (hash, agent_id, account_id, created_at, expires_at) VALUES (?, ?, ?, ?, ?)`,
 			id.Hash(token), a.ID, a.AccountID, now.UnixMicro(), now.Add(tokenLifetime).UnixMicro())
 		return err
 	})
 	if err != nil {
-		return "", Agent{}, fmt.Errorf("store token: %w", err)
+		return "", fmt.Errorf("store token: %w", err)
 	}
-	return token, a, nil
+	return token, nil
 }
 
 var dummyHash, _ = HashPassword("not a real password")
@@ -429,15 +556,13 @@ func (s *Service) Authenticate(ctx context.Context, token string) (Agent, error)
 		return Agent{}, apperr.Unauthorized("missing or invalid token")
 	}
 	var expires int64
-	var a Agent
-	var created int64
-	err := s.db.QueryRow(ctx, `SELECT a.id, a.account_id, a.email, a.name, a.role, a.active, a.status, a.notify_offline_messages, a.notify_missed_conversations, a.created_at, t.expires_at
-		FROM tokens t JOIN agents a ON a.id = t.agent_id WHERE t.hash = ?`, id.Hash(token)).
-		Scan(&a.ID, &a.AccountID, &a.Email, &a.Name, &a.Role, &a.Active, &a.Status, &a.NotifyOfflineMessages, &a.NotifyMissedConversations, &created, &expires)
-	if errors.Is(err, sql.ErrNoRows) || (err == nil && (!a.Active || time.Now().UnixMicro() > expires)) {
+	var required bool
+	a, err := scan(s.db.QueryRow(ctx, `SELECT a.id, a.account_id, a.email, a.name, a.role, a.active, a.status, a.notify_offline_messages, a.notify_missed_conversations, a.two_factor, a.created_at, t.expires_at, acc.require_two_factor
+		FROM tokens t JOIN agents a ON a.id = t.agent_id JOIN accounts acc ON acc.id = a.account_id WHERE t.hash = ?`, id.Hash(token)), &expires, &required)
+	if errors.Is(err, apperr.ErrNotFound) || (err == nil && (!a.Active || time.Now().UnixMicro() > expires)) {
 		return Agent{}, apperr.Unauthorized("missing or invalid token")
 	}
-	a.CreatedAt = time.UnixMicro(created).UTC()
+	a.TwoFactorSetupRequired = required && !a.TwoFactor
 	return a, err
 }
 

@@ -1,15 +1,20 @@
 package agent
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
+	"time"
 
 	"golang.org/x/crypto/argon2"
 	"golang.org/x/crypto/bcrypt"
+
+	"github.com/parley-chat/parley/internal/apperr"
 )
 
 // argon2id parameters: OWASP's recommended minimum (19 MiB, 2 passes).
@@ -71,4 +76,67 @@ func checkArgon2id(hash, password string) (bool, error) {
 	}
 	got := argon2.IDKey([]byte(password), salt, t, m, p, uint32(len(want)))
 	return subtle.ConstantTimeCompare(got, want) == 1, nil
+}
+
+// hashGate bounds the password hashes running at once: each argon2id holds
+// 19 MiB for its whole run, so parallel sign-ins must not multiply that
+// without end. A hash waits briefly for a slot, then is refused.
+type hashGate struct {
+	slots chan struct{}
+	wait  time.Duration
+
+	mu      sync.Mutex
+	running int
+	peak    int
+}
+
+func newHashGate(size int, wait time.Duration) *hashGate {
+	if size < 1 {
+		size = 1
+	}
+	return &hashGate{slots: make(chan struct{}, size), wait: wait}
+}
+
+// errBusy is the refusal when every slot stayed taken for the whole wait.
+var errBusy = apperr.Unavailable("the server is busy checking other passwords; try again in a moment", time.Second)
+
+// run calls f in a slot.
+func (g *hashGate) run(ctx context.Context, f func()) error {
+	t := time.NewTimer(g.wait)
+	defer t.Stop()
+	select {
+	case g.slots <- struct{}{}:
+	case <-t.C:
+		return errBusy
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	g.mu.Lock()
+	g.running++
+	g.peak = max(g.peak, g.running)
+	g.mu.Unlock()
+	defer func() {
+		g.mu.Lock()
+		g.running--
+		g.mu.Unlock()
+		<-g.slots
+	}()
+	f()
+	return nil
+}
+
+// hash is HashPassword in a slot.
+func (g *hashGate) hash(ctx context.Context, password string) (hash string, err error) {
+	if gerr := g.run(ctx, func() { hash, err = HashPassword(password) }); gerr != nil {
+		return "", gerr
+	}
+	return hash, err
+}
+
+// check is CheckPassword in a slot.
+func (g *hashGate) check(ctx context.Context, hash, password string) (ok bool, err error) {
+	if gerr := g.run(ctx, func() { ok, err = CheckPassword(hash, password) }); gerr != nil {
+		return false, gerr
+	}
+	return ok, err
 }

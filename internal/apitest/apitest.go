@@ -62,6 +62,9 @@ type Options struct {
 	AgentStreams  httpapi.StreamLimits
 	// Logger receives the server's logs (discarded when nil).
 	Logger *slog.Logger
+	// SignIn tunes the sign-in limits and gives them a clock tests can
+	// move (zero: the defaults and the real clock).
+	SignIn agent.Options
 }
 
 // New starts a server on a fresh database (SQLite, or PostgreSQL when
@@ -85,7 +88,7 @@ func New(t testing.TB, opts ...Options) *Env {
 		t.Cleanup(func() { geoDB.Close() })
 	}
 	srv := server.New(server.Opts{DB: db, BaseURL: o.BaseURL, VisitorMessagesPerMinute: o.VisitorMessagesPerMinute, VisitorBurst: o.VisitorBurst, StreamRecheck: o.StreamRecheck, WidgetFiles: o.WidgetFiles, DashboardFiles: o.DashboardFiles,
-		TrustedProxies: proxies, GeoIP: geoDB, VisitorLimits: o.VisitorLimits, AgentStreams: o.AgentStreams, Logger: o.Logger})
+		TrustedProxies: proxies, GeoIP: geoDB, VisitorLimits: o.VisitorLimits, AgentStreams: o.AgentStreams, Logger: o.Logger, SignIn: o.SignIn})
 	hs := httptest.NewUnstartedServer(srv.Handler)
 	// Sockets outlive their handlers (stream.Lifetime): end them with the test.
 	life, end := context.WithCancel(context.Background())

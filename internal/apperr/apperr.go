@@ -23,6 +23,7 @@ const (
 	KindBadRequest
 	KindStorageFull
 	KindUnsupportedMediaType
+	KindUnavailable
 )
 
 // Error is a refusal with a message safe to show to the caller.
@@ -31,8 +32,11 @@ type Error struct {
 	Message string
 	// Field names the offending input field for KindInvalid.
 	Field string
-	// RetryAfter is set for KindRateLimited.
+	// RetryAfter is set for KindRateLimited and KindUnavailable.
 	RetryAfter time.Duration
+	// Code, when set, replaces the kind's public error code with a more
+	// precise one the client acts on (two_factor_required, ...).
+	Code string
 }
 
 func (e *Error) Error() string { return e.Message }
@@ -92,6 +96,16 @@ func UnsupportedMediaType(msg string) error {
 // RateLimited reports too many attempts; retry after d.
 func RateLimited(msg string, d time.Duration) error {
 	return &Error{Kind: KindRateLimited, Message: msg, RetryAfter: d}
+}
+
+// Unavailable reports a refusal because the server is busy; retry after d.
+func Unavailable(msg string, d time.Duration) error {
+	return &Error{Kind: KindUnavailable, Message: msg, RetryAfter: d}
+}
+
+// WithCode returns a refusal of kind whose public error code is code.
+func WithCode(kind Kind, code, msg string) error {
+	return &Error{Kind: kind, Code: code, Message: msg}
 }
 
 // As returns err as an *Error when it is one.

@@ -26,6 +26,8 @@ const (
 	ActionLoginFailed           = "auth.login_failed"
 	ActionLogout                = "auth.logout"
 	ActionPasswordChanged       = "agent.password_changed"
+	ActionTwoFactorEnabled      = "agent.two_factor_enabled"
+	ActionTwoFactorDisabled     = "agent.two_factor_disabled"
 	ActionAgentCreated          = "agent.created"
 	ActionRoleChanged           = "agent.role_changed"
 	ActionAgentDeactivated      = "agent.deactivated"

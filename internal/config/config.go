@@ -37,6 +37,12 @@ type Config struct {
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For is
 	// believed; empty trusts none.
 	TrustedProxies clientip.Proxies
+	// PasswordHashes bounds the password hashes (argon2id, 19 MiB each)
+	// running at once; 0 means one per core Go uses.
+	PasswordHashes int
+	// LoginFailuresPerAddress bounds one address's failed sign-ins over
+	// all emails in 15 minutes; 0 means the default, 100.
+	LoginFailuresPerAddress int
 	// GeoIPDB is the MaxMind-format City database: a file, a directory of
 	// .mmdb files or a comma-separated list; empty means <data dir>/geoip,
 	// where `make` puts DB-IP Lite City (one IPv4 and one IPv6 file).
@@ -84,6 +90,8 @@ func (c *Config) RegisterServe(fs *flag.FlagSet) {
 	c.AccountName = env("PARLEY_ACCOUNT_NAME", "My shop")
 	c.VisitorMessagesPerMinute = envInt("PARLEY_VISITOR_MESSAGES_PER_MINUTE", 60)
 	c.VisitorBurst = envInt("PARLEY_VISITOR_BURST", 30)
+	c.PasswordHashes = envInt("PARLEY_PASSWORD_HASHES", 0)
+	c.LoginFailuresPerAddress = envInt("PARLEY_LOGIN_FAILURES_PER_ADDRESS", 0)
 	fs.StringVar(&c.TrustedProxiesText, "trusted-proxies", env("PARLEY_TRUSTED_PROXIES", ""), "comma-separated CIDRs of reverse proxies whose X-Forwarded-For is trusted; empty: none [PARLEY_TRUSTED_PROXIES]")
 	fs.StringVar(&c.MetricsAddr, "metrics-addr", env("PARLEY_METRICS_ADDR", ""), "serve /metrics to anyone on this address too, e.g. 127.0.0.1:9090 or a private interface; empty: none [PARLEY_METRICS_ADDR]")
 	c.MetricsToken = os.Getenv("PARLEY_METRICS_TOKEN")
@@ -208,6 +216,12 @@ func (c *Config) Validate(serve bool) error {
 		add("--trusted-proxies / PARLEY_TRUSTED_PROXIES: %w", err)
 	}
 	c.TrustedProxies = proxies
+	if c.PasswordHashes < 0 {
+		add("PARLEY_PASSWORD_HASHES must be a positive integer, or 0 for one per core")
+	}
+	if c.LoginFailuresPerAddress != 0 && c.LoginFailuresPerAddress < 5 {
+		add("PARLEY_LOGIN_FAILURES_PER_ADDRESS must be an integer of at least 5 (0: the default, 100)")
+	}
 	if c.DatabaseURL == "" && c.DataDir != "" {
 		if err := checkWritable(c.DataDir); err != nil {
 			add("data directory %s is not writable: %v", c.DataDir, err)

@@ -129,3 +129,24 @@ func TestValidateSettings(t *testing.T) {
 		})
 	}
 }
+
+func TestSignInLimits(t *testing.T) {
+	for _, tc := range []struct {
+		name            string
+		hashes, perAddr int
+		ok              bool
+	}{
+		{"the defaults", 0, 0, true},
+		{"chosen values", 4, 500, true},
+		{"negative hashes", -1, 0, false},
+		{"fewer than 5 failures per address", 0, 4, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := valid(t)
+			c.PasswordHashes, c.LoginFailuresPerAddress = tc.hashes, tc.perAddr
+			if err := c.Validate(true); (err == nil) != tc.ok {
+				t.Errorf("Validate = %v, want ok %v", err, tc.ok)
+			}
+		})
+	}
+}

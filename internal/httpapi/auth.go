@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/parley-chat/parley/internal/account"
 	"github.com/parley-chat/parley/internal/agent"
 	"github.com/parley-chat/parley/internal/apperr"
 	"github.com/parley-chat/parley/internal/audit"
@@ -12,8 +13,7 @@ import (
 
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	var in struct {
-		Email    string `json:"email"`
-		Password string `json:"password"`
+		agent.Credentials
 		// Cookie asks for a session cookie (the dashboard) instead of a
 		// token in the body.
 		Cookie bool `json:"cookie"`
@@ -26,10 +26,12 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		respond.Error(w, r, s.log, apperr.Invalid("email", "email and password are required"))
 		return
 	}
-	token, a, err := s.Agents.Login(r.Context(), in.Email, in.Password, s.clientIP(r))
+	token, a, err := s.Agents.Login(r.Context(), in.Credentials, s.clientIP(r))
 	if err != nil {
 		respond.Error(w, r, s.log, err)
-		if e, ok := apperr.As(err); ok && e.Kind == apperr.KindUnauthorized {
+		// The right password still waiting for its second factor is no
+		// failure; a wrong code is.
+		if e, ok := apperr.As(err); ok && e.Kind == apperr.KindUnauthorized && e.Code != agent.CodeTwoFactorRequired {
 			// Answer first, then look the email up and record: the time
 			// of the answer does not tell whether the email exists.
 			http.NewResponseController(w).Flush()
@@ -71,12 +73,18 @@ func (s *Server) setup(w http.ResponseWriter, r *http.Request) {
 		respond.Error(w, r, s.log, err)
 		return
 	}
+	// The password is hashed in turn with every other (outside the
+	// setup's transaction).
+	if err := s.Agents.HashNew(r.Context(), &in.NewAgent); err != nil {
+		respond.Error(w, r, s.log, err)
+		return
+	}
 	acc, owner, err := s.Accounts.Setup(r.Context(), in.Token, in.AccountName, in.NewAgent)
 	if err != nil {
 		respond.Error(w, r, s.log, err)
 		return
 	}
-	token, a, err := s.Agents.Login(r.Context(), owner.Email, in.Password, s.clientIP(r))
+	token, a, err := s.Agents.Login(r.Context(), agent.Credentials{Email: owner.Email, Password: in.Password}, s.clientIP(r))
 	if err != nil {
 		respond.Error(w, r, s.log, err)
 		return
@@ -95,7 +103,7 @@ func (s *Server) updateMe(w http.ResponseWriter, r *http.Request) {
 		respond.Error(w, r, s.log, err)
 		return
 	}
-	a, err := s.Agents.UpdateMe(r.Context(), actor(r), p)
+	a, err := s.Agents.UpdateMe(r.Context(), actor(r), s.signIn(r), p)
 	if err != nil {
 		respond.Error(w, r, s.log, err)
 		return
@@ -116,15 +124,9 @@ func (s *Server) account(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) updateAccount(w http.ResponseWriter, r *http.Request) {
-	var in struct {
-		Name *string `json:"name"`
-	}
-	if err := respond.Decode(r, &in); err != nil {
+	var p account.AccountPatch
+	if err := respond.Decode(r, &p); err != nil {
 		respond.Error(w, r, s.log, err)
-		return
-	}
-	if in.Name == nil {
-		respond.Error(w, r, s.log, apperr.Invalid("name", "name is required"))
 		return
 	}
 	before, err := s.Accounts.Account(r.Context(), actor(r).AccountID)
@@ -132,7 +134,7 @@ func (s *Server) updateAccount(w http.ResponseWriter, r *http.Request) {
 		respond.Error(w, r, s.log, err)
 		return
 	}
-	acc, err := s.Accounts.Rename(r.Context(), actor(r).AccountID, *in.Name)
+	acc, err := s.Accounts.Update(r.Context(), actor(r), p)
 	if err != nil {
 		respond.Error(w, r, s.log, err)
 		return

@@ -8,7 +8,7 @@ type RouteRule struct {
 
 // Routes returns the server's route table.
 func Routes(s *Server) []RouteRule {
-	names := map[access]string{public: "public", signedIn: "signedIn", manager: "manager", owner: "owner", apiKey: "apiKey", socket: "socket"}
+	names := map[access]string{public: "public", signedIn: "signedIn", enrolling: "enrolling", manager: "manager", owner: "owner", apiKey: "apiKey", socket: "socket"}
 	var out []RouteRule
 	for _, rt := range s.table() {
 		name, ok := names[rt.access]

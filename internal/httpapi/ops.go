@@ -107,9 +107,12 @@ func (s *Server) setupForm(w http.ResponseWriter, r *http.Request) {
 		s.renderPage(w, http.StatusBadRequest, page{Title: "Set up Parley", Error: "The form could not be read.", Body: setupForm("", "")})
 		return
 	}
-	_, owner, err := s.Accounts.Setup(r.Context(), r.PathValue("token"), "", agent.NewAgent{
-		Name: r.PostFormValue("name"), Email: r.PostFormValue("email"), Password: r.PostFormValue("password"),
-	})
+	n := agent.NewAgent{Name: r.PostFormValue("name"), Email: r.PostFormValue("email"), Password: r.PostFormValue("password")}
+	err := s.Agents.HashNew(r.Context(), &n)
+	var owner agent.Agent
+	if err == nil {
+		_, owner, err = s.Accounts.Setup(r.Context(), r.PathValue("token"), "", n)
+	}
 	if err != nil {
 		status, d := respond.Classify(err)
 		if status >= 500 {

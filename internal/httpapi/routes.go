@@ -20,6 +20,9 @@ const (
 	// dashboard's session cookie with its CSRF header. The service may
 	// refuse some agents more (resolving another's conversation).
 	signedIn
+	// enrolling: a signed-in agent, even one who must still set up
+	// two-factor sign-in (who am I, the set-up itself, sign out).
+	enrolling
 	// manager: an admin or the owner.
 	manager
 	// owner: the account's owner only.
@@ -50,15 +53,21 @@ func (s *Server) table() []route {
 
 		// Sign-in and first-run setup.
 		{"POST /api/v1/auth/login", public, s.login},
-		{"POST /api/v1/auth/logout", signedIn, s.logout},
-		{"GET /api/v1/auth/session", signedIn, s.session},
+		{"POST /api/v1/auth/logout", enrolling, s.logout},
+		{"GET /api/v1/auth/session", enrolling, s.session},
 		{"POST /api/v1/setup", public, s.setup},
 
 		// The signed-in agent and the account.
-		{"GET /api/v1/me", signedIn, s.me},
+		{"GET /api/v1/me", enrolling, s.me},
 		{"PATCH /api/v1/me", signedIn, s.updateMe},
 		{"GET /api/v1/account", signedIn, s.account},
 		{"PATCH /api/v1/account", manager, s.updateAccount},
+
+		// Two-factor sign-in of the signed-in agent (open to an agent who
+		// must still set it up; turning it off is not).
+		{"POST /api/v1/me/two-factor", enrolling, s.startTwoFactor},
+		{"POST /api/v1/me/two-factor/confirm", enrolling, s.confirmTwoFactor},
+		{"DELETE /api/v1/me/two-factor", signedIn, s.disableTwoFactor},
 
 		// The security log: the owner's only.
 		{"GET /api/v1/audit", owner, s.listAudit},
@@ -161,6 +170,8 @@ func (s *Server) guard(a access, h http.HandlerFunc) http.HandlerFunc {
 	switch a {
 	case signedIn:
 		return s.authed(h)
+	case enrolling:
+		return s.enrolling(h)
 	case manager:
 		return s.manager(h)
 	case owner:

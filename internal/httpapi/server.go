@@ -152,13 +152,23 @@ func bearer(r *http.Request) string {
 }
 
 // authed wraps a handler that needs a signed-in agent: a bearer token, or
-// the dashboard's session cookie with the CSRF header on changes.
-func (s *Server) authed(h http.HandlerFunc) http.HandlerFunc {
+// the dashboard's session cookie with the CSRF header on changes. An agent
+// who must set up two-factor sign-in first is refused (see enrolling).
+func (s *Server) authed(h http.HandlerFunc) http.HandlerFunc { return s.signedIn(h, false) }
+
+// enrolling is authed for the few routes an agent who must still set up
+// two-factor sign-in may call: who am I, the set-up itself, sign out.
+func (s *Server) enrolling(h http.HandlerFunc) http.HandlerFunc { return s.signedIn(h, true) }
+
+func (s *Server) signedIn(h http.HandlerFunc, duringSetup bool) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		token, fromCookie := credentials(r)
 		a, err := s.Agents.Authenticate(r.Context(), token)
 		if err == nil && fromCookie {
 			err = checkCSRF(r, token)
+		}
+		if err == nil && a.TwoFactorSetupRequired && !duringSetup {
+			err = errSetUpTwoFactor
 		}
 		if err != nil {
 			respond.Error(w, r, s.log, err)
@@ -167,6 +177,9 @@ func (s *Server) authed(h http.HandlerFunc) http.HandlerFunc {
 		h(w, r.WithContext(context.WithValue(r.Context(), agentKey, a)))
 	}
 }
+
+var errSetUpTwoFactor = apperr.WithCode(apperr.KindForbidden, agent.CodeTwoFactorSetupRequired,
+	"your account requires two-factor sign-in: set it up first (POST /api/v1/me/two-factor)")
 
 // manager wraps a handler for admins and the owner only.
 func (s *Server) manager(h http.HandlerFunc) http.HandlerFunc {

@@ -73,6 +73,9 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request) {
 		token = r.URL.Query().Get("token")
 	}
 	a, err := s.Agents.Authenticate(r.Context(), token)
+	if err == nil && a.TwoFactorSetupRequired {
+		err = errSetUpTwoFactor
+	}
 	if err != nil {
 		respond.Error(w, r, s.log, err)
 		return
@@ -132,8 +135,10 @@ func (s *Server) serveAgent(ctx context.Context, ws *stream.Socket, f *event.Fol
 		Begin:  begin,
 		Handle: s.agentFrame(a, t),
 		Authorized: func(ctx context.Context) bool {
-			_, err := s.Agents.Authenticate(ctx, token)
-			return err == nil
+			a, err := s.Agents.Authenticate(ctx, token)
+			// Once the owner requires two-factor sign-in, an agent
+			// without it keeps no stream either.
+			return err == nil && !a.TwoFactorSetupRequired
 		},
 		RecheckEvery: s.StreamRecheck,
 		WriteTimeout: s.Streams.WriteTimeout,

@@ -58,28 +58,11 @@ func Stored(w http.ResponseWriter, created bool, v any) {
 // Errors that are not refusals are internal: their text is not shown.
 func Classify(err error) (int, ErrorDetail) {
 	if e, ok := apperr.As(err); ok {
-		switch e.Kind {
-		case apperr.KindNotFound:
-			return http.StatusNotFound, ErrorDetail{"not_found", e.Message, ""}
-		case apperr.KindForbidden:
-			return http.StatusForbidden, ErrorDetail{"forbidden", e.Message, ""}
-		case apperr.KindConflict:
-			return http.StatusConflict, ErrorDetail{"conflict", e.Message, ""}
-		case apperr.KindInvalid:
-			return http.StatusUnprocessableEntity, ErrorDetail{"invalid", e.Message, e.Field}
-		case apperr.KindTooLarge:
-			return http.StatusRequestEntityTooLarge, ErrorDetail{"too_large", e.Message, ""}
-		case apperr.KindRateLimited:
-			return http.StatusTooManyRequests, ErrorDetail{"rate_limited", e.Message, ""}
-		case apperr.KindUnauthorized:
-			return http.StatusUnauthorized, ErrorDetail{"unauthorized", e.Message, ""}
-		case apperr.KindBadRequest:
-			return http.StatusBadRequest, ErrorDetail{"bad_request", e.Message, ""}
-		case apperr.KindUnsupportedMediaType:
-			return http.StatusUnsupportedMediaType, ErrorDetail{"unsupported_media_type", e.Message, ""}
-		case apperr.KindStorageFull:
-			return http.StatusServiceUnavailable, ErrorDetail{"storage_full", e.Message, ""}
+		status, d := classify(e)
+		if e.Code != "" {
+			d.Code = e.Code
 		}
+		return status, d
 	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return http.StatusServiceUnavailable, ErrorDetail{"unavailable", "the request was cancelled or timed out", ""}
@@ -89,6 +72,35 @@ func Classify(err error) (int, ErrorDetail) {
 
 // storageFullRetry is the Retry-After of a write refused for lack of space.
 const storageFullRetry = "30"
+
+// classify maps a refusal to its status and usual code.
+func classify(e *apperr.Error) (int, ErrorDetail) {
+	switch e.Kind {
+	case apperr.KindNotFound:
+		return http.StatusNotFound, ErrorDetail{"not_found", e.Message, ""}
+	case apperr.KindForbidden:
+		return http.StatusForbidden, ErrorDetail{"forbidden", e.Message, ""}
+	case apperr.KindConflict:
+		return http.StatusConflict, ErrorDetail{"conflict", e.Message, ""}
+	case apperr.KindInvalid:
+		return http.StatusUnprocessableEntity, ErrorDetail{"invalid", e.Message, e.Field}
+	case apperr.KindTooLarge:
+		return http.StatusRequestEntityTooLarge, ErrorDetail{"too_large", e.Message, ""}
+	case apperr.KindRateLimited:
+		return http.StatusTooManyRequests, ErrorDetail{"rate_limited", e.Message, ""}
+	case apperr.KindUnauthorized:
+		return http.StatusUnauthorized, ErrorDetail{"unauthorized", e.Message, ""}
+	case apperr.KindBadRequest:
+		return http.StatusBadRequest, ErrorDetail{"bad_request", e.Message, ""}
+	case apperr.KindUnsupportedMediaType:
+		return http.StatusUnsupportedMediaType, ErrorDetail{"unsupported_media_type", e.Message, ""}
+	case apperr.KindStorageFull:
+		return http.StatusServiceUnavailable, ErrorDetail{"storage_full", e.Message, ""}
+	case apperr.KindUnavailable:
+		return http.StatusServiceUnavailable, ErrorDetail{"unavailable", e.Message, ""}
+	}
+	return http.StatusInternalServerError, ErrorDetail{"internal", "something went wrong on the server", ""}
+}
 
 // Error writes err as a JSON error; internal errors are logged once here.
 // A full disk is not: the database logs it, once a minute, with a count.
@@ -100,7 +112,7 @@ func Error(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) 
 	if d.Code == "storage_full" {
 		w.Header().Set("Retry-After", storageFullRetry)
 	}
-	if e, ok := apperr.As(err); ok && e.Kind == apperr.KindRateLimited {
+	if e, ok := apperr.As(err); ok && (e.Kind == apperr.KindRateLimited || e.Kind == apperr.KindUnavailable) {
 		secs := int(e.RetryAfter.Round(time.Second) / time.Second)
 		if secs < 1 {
 			secs = 1

@@ -38,6 +38,9 @@ type Opts struct {
 	VisitorBurst             int
 	// StreamRecheck is how often open agent streams re-check their token.
 	StreamRecheck time.Duration
+	// SignIn tunes the sign-in limits, the bound on concurrent password
+	// hashes and the clock of both (zero: the defaults).
+	SignIn agent.Options
 	// WidgetFiles and DashboardFiles replace the embedded builds (tests).
 	WidgetFiles    fs.FS
 	DashboardFiles fs.FS
@@ -82,7 +85,7 @@ func New(opts Opts) *Server {
 	hub := event.NewHub()
 	s := &Server{DB: opts.DB, Hub: hub, Log: event.NewLog(opts.DB), logger: log}
 	s.Accounts = account.NewService(opts.DB)
-	s.Agents = agent.NewService(opts.DB, hub, log)
+	s.Agents = agent.NewService(opts.DB, hub, log, opts.SignIn)
 	s.Contacts = contact.NewService(opts.DB, hub)
 	s.Conversations = conversation.NewService(opts.DB, hub, s.Agents)
 	s.Contacts.Conversations = s.Conversations

@@ -43,6 +43,32 @@ describe('API client', () => {
     expect(JSON.parse(r.calls[0]!.init.body as string)).toEqual({ email: 'a@b.c', password: 'pw', cookie: true });
   });
 
+  it('sends the two-factor code only when there is one', async () => {
+    const r = recorder(200, { agent: {}, csrf_token: 't' });
+    await new Client(r.f).login('a@b.c', 'pw', '123456');
+    expect(JSON.parse(r.calls[0]!.init.body as string)).toEqual({ email: 'a@b.c', password: 'pw', cookie: true, code: '123456' });
+  });
+
+  it('tells two_factor_required from a wrong password', async () => {
+    const r = recorder(401, { error: { code: 'two_factor_required', message: 'enter the code' } });
+    await expect(new Client(r.f).login('a@b.c', 'pw')).rejects.toMatchObject({ status: 401, code: 'two_factor_required' });
+  });
+
+  it('calls the two-factor routes', async () => {
+    const r = recorder(200, {});
+    const c = new Client(r.f);
+    await c.startTwoFactor('pw');
+    await c.confirmTwoFactor('123456');
+    await c.disableTwoFactor('pw', 'abcde-fghjk');
+    await c.patchAccount({ require_two_factor: true });
+    expect(r.calls.map((x) => [x.init.method, x.url, JSON.parse(x.init.body as string)])).toEqual([
+      ['POST', '/api/v1/me/two-factor', { current_password: 'pw' }],
+      ['POST', '/api/v1/me/two-factor/confirm', { code: '123456' }],
+      ['DELETE', '/api/v1/me/two-factor', { current_password: 'pw', code: 'abcde-fghjk' }],
+      ['PATCH', '/api/v1/account', { require_two_factor: true }],
+    ]);
+  });
+
   it('builds list queries', async () => {
     const r = recorder(200, { items: [], next_cursor: '' });
     await new Client(r.f).conversations('open', 'mine', 'abc', 20);

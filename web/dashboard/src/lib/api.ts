@@ -1,7 +1,7 @@
 // The typed HTTP client: cookie session + CSRF header on every non-GET call.
 import type {
   Account, Agent, ApiKey, AuditEvent, Contact, Conversation, Counts, Identity, Message, NewApiKey, OnlineVisitor, Page, PageViews,
-  Status, View, WidgetSettings,
+  Status, TwoFactorEnrolment, View, WidgetSettings,
 } from './types';
 
 export class ApiError extends Error {
@@ -55,8 +55,11 @@ export class Client {
   }
 
   // auth
-  login(email: string, password: string) {
-    return this.request<{ agent: Agent; csrf_token: string }>('POST', '/api/v1/auth/login', { email, password, cookie: true });
+  /** Signs in; `code` is the authenticator or recovery code of an agent with two-factor sign-in. */
+  login(email: string, password: string, code = '') {
+    const body: Record<string, unknown> = { email, password, cookie: true };
+    if (code) body.code = code;
+    return this.request<{ agent: Agent; csrf_token: string }>('POST', '/api/v1/auth/login', body);
   }
   session() {
     return this.request<{ agent: Agent; csrf_token: string }>('GET', '/api/v1/auth/session');
@@ -74,6 +77,21 @@ export class Client {
   }
   account() {
     return this.request<Account>('GET', '/api/v1/account');
+  }
+  /** The owner requires (or stops requiring) two-factor sign-in of the whole team. */
+  patchAccount(p: { require_two_factor?: boolean }) {
+    return this.request<Account>('PATCH', '/api/v1/account', p);
+  }
+
+  // two-factor sign-in of the signed-in agent
+  startTwoFactor(currentPassword: string) {
+    return this.request<TwoFactorEnrolment>('POST', '/api/v1/me/two-factor', { current_password: currentPassword });
+  }
+  confirmTwoFactor(code: string) {
+    return this.request<{ recovery_codes: string[]; agent: Agent }>('POST', '/api/v1/me/two-factor/confirm', { code });
+  }
+  disableTwoFactor(currentPassword: string, code: string) {
+    return this.request<Agent>('DELETE', '/api/v1/me/two-factor', { current_password: currentPassword, code });
   }
   agents() {
     return this.request<{ items: Agent[] }>('GET', '/api/v1/agents');

@@ -98,6 +98,10 @@ export async function boot() {
     api.csrf = s.csrf_token;
     app.me = s.agent;
     app.booted = true;
+    if (s.agent.two_factor_setup_required) {
+      navigate('/profile', true);
+      return;
+    }
     if (router.route.name === 'login') navigate('/conversations', true);
     await start();
   } catch {
@@ -106,12 +110,24 @@ export async function boot() {
   }
 }
 
-export async function login(email: string, password: string) {
-  const s = await api.login(email, password);
+export async function login(email: string, password: string, code = '') {
+  const s = await api.login(email, password, code);
   api.csrf = s.csrf_token;
   app.me = s.agent;
+  if (s.agent.two_factor_setup_required) {
+    // The owner requires two-factor sign-in: set it up before anything else.
+    navigate('/profile', true);
+    return;
+  }
   navigate('/conversations', true);
   await start();
+}
+
+/** After the agent turned two-factor sign-in on: if it was required, the dashboard opens up now. */
+export async function twoFactorReady(agent: Agent) {
+  const wasBlocked = app.me?.two_factor_setup_required;
+  app.me = agent;
+  if (wasBlocked) await start();
 }
 
 export async function logout() {
@@ -137,7 +153,13 @@ function stopAll() {
 
 async function sessionLost() {
   try {
-    await api.session();
+    const s = await api.session();
+    if (s.agent.two_factor_setup_required) {
+      // The owner now requires two-factor sign-in: set it up first.
+      stopAll();
+      app.me = s.agent;
+      navigate('/profile', true);
+    }
   } catch (e) {
     if (e instanceof ApiError && e.status === 401) {
       stopAll();

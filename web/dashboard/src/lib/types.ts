@@ -15,6 +15,10 @@ export interface Agent {
   status: 'online' | 'offline';
   notify_offline_messages: boolean;
   notify_missed_conversations: boolean;
+  /** Signs in with a second factor (an authenticator app). */
+  two_factor?: boolean;
+  /** Only on the signed-in agent: the account requires two-factor sign-in and it is not set up yet. */
+  two_factor_setup_required?: boolean;
   created_at: string;
 }
 
@@ -206,6 +210,14 @@ export interface Account {
   id: string;
   name: string;
   widget_key: string;
+  /** The owner requires two-factor sign-in of every agent. */
+  require_two_factor?: boolean;
+}
+
+/** A two-factor secret being set up, for an authenticator app. */
+export interface TwoFactorEnrolment {
+  secret: string;
+  otpauth_url: string;
 }
 
 export interface WidgetSettings {
