@@ -67,8 +67,11 @@ type crashVisitor struct {
 	errs  []string
 }
 
-func (v *crashVisitor) run(ctx context.Context, wsURL string, acks chan<- struct{}) error {
+// run connects, says so on connected (the error when it cannot), then
+// sends until the socket dies.
+func (v *crashVisitor) run(ctx context.Context, wsURL string, acks chan<- struct{}, connected chan<- error) error {
 	ws, _, err := websocket.Dial(ctx, wsURL+"/widget/v1/stream?token="+v.token, nil)
+	connected <- err
 	if err != nil {
 		return err
 	}
@@ -228,14 +231,28 @@ func TestAcknowledgedMessagesSurviveAKill(t *testing.T) {
 		roundStart := time.Now()
 		killAt := killAfter/2 + rand.IntN(killAfter/2+1)
 		acks := make(chan struct{}, 4096)
+		connected := make(chan error, len(visitors))
 		var wg sync.WaitGroup
 		wsURL := "ws" + strings.TrimPrefix(srv.URL, "http")
 		for _, v := range visitors {
 			wg.Go(func() {
-				if err := v.run(ctx, wsURL, acks); err != nil {
+				if err := v.run(ctx, wsURL, acks, connected); err != nil {
 					v.fail("round %d: visitor socket: %v", round, err)
 				}
 			})
+		}
+		// Every chat box is connected before the count to the kill
+		// starts: the kill lands with all of them sending, and a socket
+		// that cannot connect to a running server is a failure.
+		for range visitors {
+			select {
+			case err := <-connected:
+				if err != nil {
+					t.Fatalf("round %d: a chat box could not connect to the running server: %v", round, err)
+				}
+			case <-time.After(time.Minute):
+				t.Fatalf("round %d: the chat boxes did not connect within a minute", round)
+			}
 		}
 		for n := 0; n < killAt; n++ {
 			if n == 5 {

@@ -1,5 +1,7 @@
 package database
 
+import "errors"
+
 // SetRestartFrames lowers the log size at which the writer restarts the
 // SQLite write-ahead log, so a test can cross it with little data.
 func (db *DB) SetRestartFrames(n int64) { db.ckpt.restartAt = n }
@@ -18,3 +20,9 @@ func (db *DB) RestartWanted() bool { return db.ckpt.restart.Load() }
 // CopyBeforeBatch runs what the writer runs before a batch (call it only
 // while nothing is written) and reports whether it copied.
 func (db *DB) CopyBeforeBatch() bool { return db.ckpt.beforeBatch() }
+
+// MarkStorageFull records a write refused for lack of space, as a full
+// disk would, without filling one.
+func (db *DB) MarkStorageFull() {
+	db.writer.storage.refused(errors.New("database or disk is full (13)"))
+}

@@ -47,6 +47,21 @@ describe('visitor API client', () => {
     expect(await createApi(FRAME).send('t', 'x', 'c').catch((e) => e.status)).toBe(0);
   });
 
+  it('sends every body as application/json (the server refuses other types with 415)', async () => {
+    const fetch = vi.fn(async () => reply(200, { visitor_token: 't', id: 'm' }));
+    vi.stubGlobal('fetch', fetch);
+    const api = createApi(FRAME);
+    await api.session('key', '', { url: 'https://shop.example/', title: 'Shop', referrer: '' });
+    await api.send('tok', 'hello', 'c-1');
+    await api.identify('tok', { name: 'Ann' });
+    expect(fetch.mock.calls.length).toBe(3);
+    for (const call of fetch.mock.calls) {
+      const init = (call as unknown as [URL, RequestInit])[1];
+      expect(typeof init.body).toBe('string');
+      expect((init.headers as Record<string, string>)['Content-Type']).toBe('application/json');
+    }
+  });
+
   it('builds the stream URL (ws/wss) with after_seq only when known', () => {
     expect(createApi(FRAME).streamURL('t k', 0)).toBe('wss://chat.example.com/widget/v1/stream?token=t+k');
     expect(createApi('http://127.0.0.1:8080/widget/frame.html').streamURL('t', 42)).toBe('ws://127.0.0.1:8080/widget/v1/stream?token=t&after_seq=42');
