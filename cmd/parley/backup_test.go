@@ -56,7 +56,7 @@ func TestBackupWhileServingRestoresEveryAcknowledgedMessage(t *testing.T) {
 	wsURL := "ws" + strings.TrimPrefix(srv.URL, "http")
 	for _, v := range visitors {
 		wg.Go(func() {
-			if err := v.run(ctx, wsURL, acks); err != nil {
+			if err := v.run(ctx, wsURL, acks, make(chan error, 1)); err != nil {
 				v.fail("visitor socket: %v", err)
 			}
 		})
