@@ -95,6 +95,9 @@ func TestBackupWhileServingRestoresEveryAcknowledgedMessage(t *testing.T) {
 	if inFlight == 0 {
 		t.Fatal("no message was in flight when the backup began; the test proves nothing")
 	}
+	if info, err := os.Stat(backup); err != nil || info.Mode().Perm() != 0o600 {
+		t.Errorf("the backup file is %v (%v), want mode 0600: it holds every conversation", info.Mode(), err)
+	}
 	waitAcks(100) // the server went on writing
 	if out, err := parleyCmd(t, tg, "backup", "--data", tg.DataDir, "--out", backup); err == nil || !strings.Contains(out, "already exists") {
 		t.Errorf("a second backup onto the same file = %v, %s; want a refusal", err, out)
