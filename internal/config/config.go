@@ -208,12 +208,22 @@ func (c *Config) Validate(serve bool) error {
 		add("--trusted-proxies / PARLEY_TRUSTED_PROXIES: %w", err)
 	}
 	c.TrustedProxies = proxies
-	if c.DatabaseURL == "" && c.DataDir != "" {
-		if err := checkWritable(c.DataDir); err != nil {
-			add("data directory %s is not writable: %v", c.DataDir, err)
-		}
+	if err := c.CheckDataDir(); err != nil {
+		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
+}
+
+// CheckDataDir reports, with SQLite, whether the data directory can be
+// written, by writing to it.
+func (c *Config) CheckDataDir() error {
+	if c.DatabaseURL != "" || c.DataDir == "" {
+		return nil
+	}
+	if err := checkWritable(c.DataDir); err != nil {
+		return fmt.Errorf("data directory %s is not writable: %v", c.DataDir, err)
+	}
+	return nil
 }
 
 // checkAddr accepts host:port or :port with a port number.
