@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"net/http"
 	"os/exec"
 	"strings"
@@ -22,11 +23,14 @@ const (
 	// inFlight is how many messages each visitor has sent but not yet seen
 	// acknowledged, at most: a chat box that keeps sending.
 	inFlight = 8
-	// killAfter is how many acknowledgements the server gives in a round
-	// before it is killed.
-	killAfter = 150
+	// killAfter is about how many acknowledgements the server gives in a
+	// round before it is killed (a random number between half of it and
+	// all of it, so that the kill lands at a different point each time).
+	killAfter = 60
 	// crashRounds is how many times the server is killed.
-	crashRounds = 3
+	crashRounds = 20
+	// crashAgents reply at the same time as the visitors send.
+	crashAgents = 2
 )
 
 type message struct {
@@ -149,6 +153,7 @@ func (v *crashVisitor) fail(format string, args ...any) {
 // crashAgent replies over HTTP until the server dies, recording which
 // replies were answered 201 and which had no answer.
 type crashAgent struct {
+	i       int
 	next    int
 	sent    map[string]sentReply // client_id -> reply
 	created map[string]message   // client_id -> the 201 answer
@@ -165,7 +170,7 @@ func (a *crashAgent) run(c *api, token string, visitors []*crashVisitor) {
 		if conv == "" {
 			panic("the agent started before any conversation")
 		}
-		id, text := fmt.Sprintf("agent-%d", a.next), fmt.Sprintf("agent reply %d", a.next)
+		id, text := fmt.Sprintf("agent%d-%d", a.i, a.next), fmt.Sprintf("agent %d, reply %d", a.i, a.next)
 		a.next++
 		a.sent[id] = sentReply{conv, text}
 		var m message
@@ -178,13 +183,15 @@ func (a *crashAgent) run(c *api, token string, visitors []*crashVisitor) {
 }
 
 // TestAcknowledgedMessagesSurviveAKill runs the real binary, has visitors
-// send over their sockets without pause and an agent reply over HTTP, and
-// kills the server with SIGKILL in the middle, three times over. After each
-// restart on the same database every acknowledged message is there exactly
-// once. In the end, sending every unacknowledged client_id again over HTTP
+// send over their sockets without pause while agents reply over HTTP, and
+// kills the server with SIGKILL in the middle, twenty times over, each time
+// at another point. After each restart on the same database every
+// acknowledged message is there exactly once and the server serves again.
+// In the end, sending every unacknowledged client_id again over HTTP
 // stores each at most once, and the event log still matches the messages.
 func TestAcknowledgedMessagesSurviveAKill(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
 	tg := testdb.New(t)
 	srv := startServer(t, tg)
@@ -205,10 +212,21 @@ func TestAcknowledgedMessagesSurviveAKill(t *testing.T) {
 		c.must(t, http.StatusOK, "POST", "/widget/v1/session", "", map[string]string{"widget_key": acc.WidgetKey}, &s)
 		visitors[i] = &crashVisitor{i: i, token: s.VisitorToken, id: s.VisitorID, sent: map[string]string{}, acked: map[string]message{}}
 	}
-	agent := &crashAgent{sent: map[string]sentReply{}, created: map[string]message{}}
+	agents := make([]*crashAgent, crashAgents)
+	for i := range agents {
+		agents[i] = &crashAgent{i: i, sent: map[string]sentReply{}, created: map[string]message{}}
+	}
+	replies := func() (sent, answered int) {
+		for _, a := range agents {
+			sent, answered = sent+len(a.sent), answered+len(a.created)
+		}
+		return sent, answered
+	}
 
 	var sentBefore, ackedBefore, repliesBefore, answeredBefore int
 	for round := 1; round <= crashRounds; round++ {
+		roundStart := time.Now()
+		killAt := killAfter/2 + rand.IntN(killAfter/2+1)
 		acks := make(chan struct{}, 4096)
 		var wg sync.WaitGroup
 		wsURL := "ws" + strings.TrimPrefix(srv.URL, "http")
@@ -219,9 +237,11 @@ func TestAcknowledgedMessagesSurviveAKill(t *testing.T) {
 				}
 			})
 		}
-		for n := 0; n < killAfter; n++ {
-			if n == killAfter/5 {
-				wg.Go(func() { agent.run(c, owner, visitors) })
+		for n := 0; n < killAt; n++ {
+			if n == 5 {
+				for _, a := range agents {
+					wg.Go(func() { a.run(c, owner, visitors) })
+				}
 			}
 			select {
 			case <-acks:
@@ -242,22 +262,24 @@ func TestAcknowledgedMessagesSurviveAKill(t *testing.T) {
 			acked += len(v.acked)
 		}
 		sent, acked = sent-sentBefore, acked-ackedBefore
-		replies, answered := len(agent.sent)-repliesBefore, len(agent.created)-answeredBefore
+		allReplies, allAnswered := replies()
+		replied, answered := allReplies-repliesBefore, allAnswered-answeredBefore
 		t.Logf("round %d: killed with %d visitor messages sent, %d acknowledged, %d in flight; %d agent replies sent, %d answered",
-			round, sent, acked, sent-acked, replies, answered)
+			round, sent, acked, sent-acked, replied, answered)
 		if sent == acked {
 			t.Fatalf("round %d: no message was in flight when the server was killed; the test proves nothing", round)
 		}
-		sentBefore, ackedBefore, repliesBefore, answeredBefore = sentBefore+sent, ackedBefore+acked, len(agent.sent), len(agent.created)
+		sentBefore, ackedBefore, repliesBefore, answeredBefore = sentBefore+sent, ackedBefore+acked, allReplies, allAnswered
 
 		// Restart on the same database: everything acknowledged is there.
 		srv = startServer(t, tg)
 		c = newAPI(t, srv.URL)
 		owner = c.login(t, ownerEmail, ownerPassword)
-		checkSurvived(t, fmt.Sprintf("after kill %d", round), allMessages(t, c, owner), visitors, agent)
+		checkSurvived(t, fmt.Sprintf("after kill %d", round), allMessages(t, c, owner), visitors, agents)
 		if t.Failed() {
 			t.FailNow()
 		}
+		t.Logf("round %d: restarted and checked in %v", round, time.Since(roundStart).Round(time.Millisecond))
 	}
 
 	// The chat box sends again what it never saw acknowledged, over HTTP
@@ -287,9 +309,11 @@ func TestAcknowledgedMessagesSurviveAKill(t *testing.T) {
 			}
 		}
 	}
-	for id, r := range agent.sent {
-		if _, ok := agent.created[id]; !ok {
-			resend("agent", "/api/v1/conversations/"+r.conversation+"/messages", owner, id, r.text)
+	for _, a := range agents {
+		for id, r := range a.sent {
+			if _, ok := a.created[id]; !ok {
+				resend(fmt.Sprintf("agent %d", a.i), "/api/v1/conversations/"+r.conversation+"/messages", owner, id, r.text)
+			}
 		}
 	}
 	t.Logf("sent %d client_ids again; %d of them had been stored before", resent, already)
@@ -302,12 +326,15 @@ func TestAcknowledgedMessagesSurviveAKill(t *testing.T) {
 			}
 		}
 	}
-	for id := range agent.sent {
-		if n := len(after[id]); n != 1 {
-			t.Errorf("agent: after sending again, client_id %s is stored %d times, want once", id, n)
+	for _, a := range agents {
+		for id := range a.sent {
+			if n := len(after[id]); n != 1 {
+				t.Errorf("agent %d: after sending again, client_id %s is stored %d times, want once", a.i, id, n)
+			}
 		}
 	}
-	if n, want := len(after), len(agent.sent)+func() (n int) {
+	allReplies, _ := replies()
+	if n, want := len(after), allReplies+func() (n int) {
 		for _, v := range visitors {
 			n += len(v.sent)
 		}
@@ -317,12 +344,13 @@ func TestAcknowledgedMessagesSurviveAKill(t *testing.T) {
 	}
 
 	checkEventLog(t, c, srv.URL, owner)
+	t.Logf("%d kills in %v", crashRounds, time.Since(start).Round(time.Second))
 }
 
 // checkSurvived checks, after a restart, that every acknowledged message is
 // stored once under its acknowledged id and text, and that nothing is stored
 // twice or without having been sent.
-func checkSurvived(t *testing.T, when string, msgs []message, visitors []*crashVisitor, agent *crashAgent) {
+func checkSurvived(t *testing.T, when string, msgs []message, visitors []*crashVisitor, agents []*crashAgent) {
 	t.Helper()
 	stored := byClientID(msgs)
 	sentBy := map[string]string{} // client_id -> text
@@ -336,12 +364,14 @@ func checkSurvived(t *testing.T, when string, msgs []message, visitors []*crashV
 			}
 		}
 	}
-	for id, r := range agent.sent {
-		sentBy[id] = r.text
-	}
-	for id, m := range agent.created {
-		if s := stored[id]; len(s) != 1 || s[0].ID != m.ID || s[0].Text != agent.sent[id].text {
-			t.Errorf("%s: agent reply %s (%s), answered 201, is stored as %+v", when, id, m.ID, s)
+	for _, a := range agents {
+		for id, r := range a.sent {
+			sentBy[id] = r.text
+		}
+		for id, m := range a.created {
+			if s := stored[id]; len(s) != 1 || s[0].ID != m.ID || s[0].Text != a.sent[id].text {
+				t.Errorf("%s: agent %d's reply %s (%s), answered 201, is stored as %+v", when, a.i, id, m.ID, s)
+			}
 		}
 	}
 	for id, s := range stored {

@@ -4,6 +4,7 @@
 // X-Forwarded-For: 81.2.69.160 is a visitor from London.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { createHmac } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -45,10 +46,14 @@ dashTest(env, 'every section of the card is filled after a visitor browses /demo
   // A visitor from London browses two pages, is identified by the shop, and writes.
   const v = await s.chatBox('/demo', fromLondon);
   await Widget.open(v.page, env.server, '/demo/cart');
-  await v.page.evaluate((id) => {
-    window.parley('identify', { user_id: id, name: 'Maria Kovacs', email: 'maria@example.com', phone: '+36 30 123 4567' });
+  // The shop's server signs its user id with the identity secret: only a
+  // signed id joins one contact across devices.
+  const { secret } = await env.owner.request('GET', '/api/v1/identity');
+  const userHash = createHmac('sha256', secret).update(userId).digest('hex');
+  await v.page.evaluate(([id, hash]) => {
+    window.parley('identify', { user_id: id, user_hash: hash, name: 'Maria Kovacs', email: 'maria@example.com', phone: '+36 30 123 4567' });
     window.parley('variables', { plan: 'gold', cart_total: '49 EUR' });
-  }, userId);
+  }, [userId, userHash]);
   const w = new Widget(v.page);
   await w.openPanel();
   const text = `Do you ship to Budapest? ${nonce()}`;
@@ -121,7 +126,7 @@ dashTest(env, 'every section of the card is filled after a visitor browses /demo
   // Live: a second conversation of the same person (another device, same
   // user id) appears in the history and opens in place.
   const w2 = await s.chatBox('/demo', fromLondon);
-  await w2.page.evaluate((id) => window.parley('identify', { user_id: id }), userId);
+  await w2.page.evaluate(([id, hash]) => window.parley('identify', { user_id: id, user_hash: hash }), [userId, userHash]);
   const text2 = `From my phone ${nonce()}`;
   await w2.widget.send(text2);
   await w2.widget.waitSent(text2);

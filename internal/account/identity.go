@@ -17,7 +17,9 @@ import (
 
 // Identity is the account's identity verification: a site that signs its
 // logged-in users' ids with Secret lets the chat box prove who a visitor
-// is; with Verify on, an unsigned or wrongly signed id is refused.
+// is. Only a signed id joins the user's contact; with Verify on, an
+// unsigned id is refused outright instead of being kept as an unverified
+// label on the visitor's own contact.
 type Identity struct {
 	Secret string `json:"secret"`
 	Verify bool   `json:"verify"`
@@ -79,20 +81,26 @@ func UserHash(secret, userID string) string {
 	return hex.EncodeToString(m.Sum(nil))
 }
 
-// CheckUser decides whether a visitor may claim userID with hash. Without
-// verification any claim stands (the site chose convenience); with it the
-// hash must match, compared in constant time.
-func (s *Service) CheckUser(ctx context.Context, accountID, userID, hash string) error {
+// CheckUser decides whether a visitor's claim to be the site's user userID
+// is proven. Only a hash that matches proves it (verified is true); a claim
+// without a hash is unproven — refused when the account verifies
+// identities, otherwise kept apart from the user's contact by the caller.
+// A hash that does not match is always refused: the site meant to sign and
+// the signature is wrong (or forged). Hashes are compared in constant time.
+func (s *Service) CheckUser(ctx context.Context, accountID, userID, hash string) (verified bool, err error) {
 	idn, err := s.Identity(ctx, accountID)
-	if err != nil || !idn.Verify {
-		return err
+	if err != nil {
+		return false, err
 	}
 	if hash == "" {
-		return apperr.Forbidden("this site verifies identities: user_hash is required with user_id")
+		if idn.Verify {
+			return false, apperr.Forbidden("this site verifies identities: user_hash is required with user_id")
+		}
+		return false, nil
 	}
 	want := UserHash(idn.Secret, userID)
 	if !hmac.Equal([]byte(want), []byte(strings.ToLower(hash))) {
-		return apperr.Forbidden("user_hash does not match user_id")
+		return false, apperr.Forbidden("user_hash does not match user_id")
 	}
-	return nil
+	return true, nil
 }

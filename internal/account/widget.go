@@ -92,7 +92,7 @@ func (p WidgetPatch) apply(w *WidgetSettings) error {
 				return apperr.Invalid("privacy_url", "privacy_url must be an http(s) address")
 			}
 		}
-		w.PrivacyURL = u
+		w.PrivacyURL = mask.Cards(u)
 	}
 	if p.ConsentRequired != nil {
 		w.ConsentRequired = *p.ConsentRequired

@@ -103,6 +103,9 @@ func NormalizeEmail(s string) (string, error) {
 	if err != nil || addr.Name != "" || addr.Address != s || len(s) > 254 {
 		return "", apperr.Invalid("email", "email must be a plain address like ann@example.com")
 	}
+	if mask.Cards(s) != s {
+		return "", apperr.Invalid("email", "email must not hold a payment card number")
+	}
 	return strings.ToLower(s), nil
 }
 

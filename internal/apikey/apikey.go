@@ -15,6 +15,7 @@ import (
 	"github.com/parley-chat/parley/internal/apperr"
 	"github.com/parley-chat/parley/internal/database"
 	"github.com/parley-chat/parley/internal/id"
+	"github.com/parley-chat/parley/internal/mask"
 )
 
 // Prefix starts every key, so a leaked one is recognisable.
@@ -46,6 +47,7 @@ func (s *Service) Create(ctx context.Context, accountID, createdBy, name string)
 	if name == "" || utf8.RuneCountInString(name) > 100 || !utf8.ValidString(name) || strings.ContainsRune(name, 0) {
 		return Key{}, apperr.Invalid("name", "name must be 1 to 100 characters, e.g. the shop's back end")
 	}
+	name = mask.Cards(name)
 	secret := Prefix + id.Secret()
 	k := Key{ID: id.New(), Name: name, Prefix: secret[:len(Prefix)+6], CreatedBy: createdBy,
 		CreatedAt: time.UnixMicro(time.Now().UnixMicro()).UTC(), Secret: secret}

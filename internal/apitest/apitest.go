@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -20,12 +21,15 @@ import (
 
 	"github.com/coder/websocket"
 
+	"github.com/parley-chat/parley/internal/account"
 	"github.com/parley-chat/parley/internal/agent"
 	"github.com/parley-chat/parley/internal/clientip"
 	"github.com/parley-chat/parley/internal/geo"
+	"github.com/parley-chat/parley/internal/httpapi"
 	"github.com/parley-chat/parley/internal/server"
 	"github.com/parley-chat/parley/internal/stream"
 	"github.com/parley-chat/parley/internal/testdb"
+	"github.com/parley-chat/parley/internal/widgetapi"
 )
 
 // Env is a running server for one test.
@@ -50,6 +54,14 @@ type Options struct {
 	TrustedProxies string
 	// GeoIPDB is the path of a MaxMind-format City database.
 	GeoIPDB string
+	// BaseURL is Parley's public URL, as in PARLEY_BASE_URL.
+	BaseURL string
+	// VisitorLimits and AgentStreams bound the chat box API and the agent
+	// sockets (zero fields: the defaults).
+	VisitorLimits widgetapi.Limits
+	AgentStreams  httpapi.StreamLimits
+	// Logger receives the server's logs (discarded when nil).
+	Logger *slog.Logger
 }
 
 // New starts a server on a fresh database (SQLite, or PostgreSQL when
@@ -72,8 +84,8 @@ func New(t testing.TB, opts ...Options) *Env {
 		}
 		t.Cleanup(func() { geoDB.Close() })
 	}
-	srv := server.New(server.Opts{DB: db, VisitorMessagesPerMinute: o.VisitorMessagesPerMinute, VisitorBurst: o.VisitorBurst, StreamRecheck: o.StreamRecheck, WidgetFiles: o.WidgetFiles, DashboardFiles: o.DashboardFiles,
-		TrustedProxies: proxies, GeoIP: geoDB})
+	srv := server.New(server.Opts{DB: db, BaseURL: o.BaseURL, VisitorMessagesPerMinute: o.VisitorMessagesPerMinute, VisitorBurst: o.VisitorBurst, StreamRecheck: o.StreamRecheck, WidgetFiles: o.WidgetFiles, DashboardFiles: o.DashboardFiles,
+		TrustedProxies: proxies, GeoIP: geoDB, VisitorLimits: o.VisitorLimits, AgentStreams: o.AgentStreams, Logger: o.Logger})
 	hs := httptest.NewUnstartedServer(srv.Handler)
 	// Sockets outlive their handlers (stream.Lifetime): end them with the test.
 	life, end := context.WithCancel(context.Background())
@@ -236,6 +248,20 @@ func (e *Env) NewVisitor(acc Account) Visitor {
 	}
 	e.Must(http.StatusOK, "POST", "/widget/v1/session", "", map[string]any{"widget_key": acc.WidgetKey}).JSON(e.T, &out)
 	return Visitor{Token: out.VisitorToken, ID: out.VisitorID, ContactID: out.ContactID}
+}
+
+// IdentifyUser identifies v as the site's user userID the way a shop's
+// page does it: with the user_hash its server signs with acc's identity
+// secret. extra adds fields (name, email, …) to the identify body.
+func (e *Env) IdentifyUser(acc Account, v Visitor, userID string, extra map[string]any) map[string]any {
+	e.T.Helper()
+	var idn struct{ Secret string }
+	e.Must(http.StatusOK, "GET", "/api/v1/identity", acc.OwnerToken, nil).JSON(e.T, &idn)
+	body := map[string]any{"user_id": userID, "user_hash": account.UserHash(idn.Secret, userID)}
+	for k, x := range extra {
+		body[k] = x
+	}
+	return e.Must(http.StatusOK, "POST", "/widget/v1/identify", v.Token, body).Map(e.T)
 }
 
 // VisitorSays sends a visitor message over HTTP and returns the stored

@@ -21,6 +21,8 @@ const (
 	KindRateLimited
 	KindUnauthorized
 	KindBadRequest
+	KindStorageFull
+	KindUnsupportedMediaType
 )
 
 // Error is a refusal with a message safe to show to the caller.
@@ -48,6 +50,7 @@ var (
 	ErrConflict     = &Error{Kind: KindConflict}
 	ErrInvalid      = &Error{Kind: KindInvalid}
 	ErrUnauthorized = &Error{Kind: KindUnauthorized}
+	ErrStorageFull  = &Error{Kind: KindStorageFull}
 )
 
 // NotFound reports a missing object (or another account's object).
@@ -72,6 +75,19 @@ func BadRequest(msg string) error { return &Error{Kind: KindBadRequest, Message:
 
 // Unauthorized reports missing or wrong credentials.
 func Unauthorized(msg string) error { return &Error{Kind: KindUnauthorized, Message: msg} }
+
+// StorageFull reports a write refused because the server's disk (or
+// database) is full: nothing was stored, and the same request may succeed
+// later.
+func StorageFull() error {
+	return &Error{Kind: KindStorageFull, Message: "the server's storage is full; try again later"}
+}
+
+// UnsupportedMediaType reports a request body of a type the endpoint does
+// not read.
+func UnsupportedMediaType(msg string) error {
+	return &Error{Kind: KindUnsupportedMediaType, Message: msg}
+}
 
 // RateLimited reports too many attempts; retry after d.
 func RateLimited(msg string, d time.Duration) error {

@@ -170,6 +170,11 @@ func ValidEmail(s string) (string, error) {
 	if err != nil || addr.Name != "" || addr.Address != s || len(s) > 254 || !strings.Contains(s[strings.LastIndexByte(s, '@')+1:], ".") {
 		return "", apperr.Invalid("email", "email must be a plain address like ann@example.com")
 	}
+	// Masked, the address would be another one; refused, the number is
+	// never kept.
+	if mask.Cards(s) != s {
+		return "", apperr.Invalid("email", "email must not hold a payment card number")
+	}
 	return s, nil
 }
 
@@ -198,12 +203,25 @@ func ValidPhone(s string) (string, error) {
 	if digits < 6 || digits > 15 {
 		return "", apperr.Invalid("phone", "phone must have 6 to 15 digits")
 	}
+	if digits >= 13 && mask.Cards(onlyDigits(s)) != onlyDigits(s) {
+		return "", apperr.Invalid("phone", "that is a payment card number, not a phone number")
+	}
 	if s[0] == '+' {
 		if n, err := phonenumbers.Parse(s, ""); err == nil && phonenumbers.IsPossibleNumber(n) {
 			return phonenumbers.Format(n, phonenumbers.E164), nil
 		}
 	}
 	return s, nil
+}
+
+// onlyDigits keeps the digits of s.
+func onlyDigits(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= '0' && r <= '9' {
+			return r
+		}
+		return -1
+	}, s)
 }
 
 func validText(field, s string, max int) (string, error) {

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -126,6 +127,9 @@ func amount(field string, raw json.RawMessage) (*json.Number, error) {
 	if !amountRe.MatchString(s) {
 		return nil, apperr.Invalid(field, "%s must be a number like 249.90", field)
 	}
+	if mask.Cards(s) != s {
+		return nil, apperr.Invalid(field, "%s is a payment card number, not an amount", field)
+	}
 	n := json.Number(s)
 	return &n, nil
 }
@@ -229,7 +233,13 @@ func (c Customer) shop() (*Shop, error) {
 					return nil, apperr.Invalid("attributes", "attribute %q must be text of at most %d characters", key, maxVarValue)
 				}
 				v = s
-			case float64, bool:
+			case float64:
+				// A number is kept as a number unless it is a card
+				// number, which is kept masked, as text.
+				if s := strconv.FormatFloat(val, 'f', -1, 64); mask.Cards(s) != s {
+					v = mask.Cards(s)
+				}
+			case bool:
 			default:
 				return nil, apperr.Invalid("attributes", "attribute %q must be a string, number or boolean", key)
 			}
@@ -282,33 +292,32 @@ func ValidExternalID(s string) (string, error) {
 }
 
 // PutCustomer stores what the shop's back end sends about its customer
-// externalID: it finds the contact identified with that id, else the most
-// recently updated contact with the body's email (which then gets the id),
-// replaces its shopping data and fills in name, email and phone when given.
-// No match is a 404: the shop's customer has not been seen on the site yet.
-func (s *Service) PutCustomer(ctx context.Context, accountID, externalID string, body Customer) (Contact, error) {
-	externalID, err := ValidExternalID(externalID)
+// externalID: it finds the contact identified with that id, or makes one
+// (created reports which), replaces its shopping data and fills in name,
+// email and phone when given. It never matches a contact by email: an
+// anonymous visitor can type anyone's address, and must not receive a real
+// customer's shop data on their card — the signed user id is the only link.
+func (s *Service) PutCustomer(ctx context.Context, accountID, externalID string, body Customer) (c Contact, created bool, err error) {
+	externalID, err = ValidExternalID(externalID)
 	if err != nil {
-		return Contact{}, err
+		return Contact{}, false, err
 	}
 	p, err := body.details()
 	if err != nil {
-		return Contact{}, err
+		return Contact{}, false, err
 	}
 	sh, err := body.shop()
 	if err != nil {
-		return Contact{}, err
+		return Contact{}, false, err
 	}
-	var c Contact
 	err = s.db.Write(ctx, func(tx *database.Tx) error {
 		var contactID string
 		err := tx.QueryRow(ctx, `SELECT id FROM contacts WHERE account_id = ? AND external_id = ?`, accountID, externalID).Scan(&contactID)
-		if errors.Is(err, sql.ErrNoRows) && p.Email != nil {
-			err = tx.QueryRow(ctx, `SELECT id FROM contacts WHERE account_id = ? AND email = ? AND external_id = '' ORDER BY updated_at DESC, id DESC LIMIT 1`,
-				accountID, *p.Email).Scan(&contactID)
-		}
 		if errors.Is(err, sql.ErrNoRows) {
-			return apperr.NotFound("customer with this external id or email")
+			// Known to the shop before the site: their first signed
+			// identify joins this contact.
+			created = true
+			contactID, err = Insert(ctx, tx, accountID)
 		}
 		if err != nil {
 			return err
@@ -320,5 +329,5 @@ func (s *Service) PutCustomer(ctx context.Context, accountID, externalID string,
 		c, err = s.UpdateTx(ctx, tx, accountID, contactID, p, true)
 		return err
 	})
-	return c, err
+	return c, created, err
 }

@@ -77,7 +77,7 @@ func (s *Service) Session(ctx context.Context, accountID, token, ip, userAgent s
 // visitor (another network, an updated browser), or a new visit starts, the
 // agents get contact.updated.
 func (s *Service) ClientSession(ctx context.Context, accountID, token string, c Client, page *Page) (Visitor, string, error) {
-	ua := truncate(c.UserAgent, 1000)
+	ua := truncate(mask.Cards(c.UserAgent), 1000)
 	// Derived values come from outside data (a database, header parsing):
 	// bound them like any other text.
 	seen := [9]string{truncate(c.Location.CountryCode, 10), truncate(c.Location.Country, 100), truncate(c.Location.Region, 100), truncate(c.Location.City, 100),
@@ -225,7 +225,8 @@ type PageViews struct {
 }
 
 // PageViews returns the pages a contact's visitors opened, newest first,
-// limit at a time (default 100, at most 1000), after cursor.
+// limit at a time (the list conventions: default 50, at most 200), after
+// cursor.
 func (s *Service) PageViews(ctx context.Context, accountID, contactID string, limit int, after string) (PageViews, error) {
 	out := PageViews{Items: []PageView{}}
 	c, err := s.Contact(ctx, accountID, contactID)
@@ -234,9 +235,9 @@ func (s *Service) PageViews(ctx context.Context, accountID, contactID string, li
 	}
 	out.Visits = c.Visits
 	if limit <= 0 {
-		limit = 100
+		limit = 50
 	}
-	limit = min(limit, 1000)
+	limit = min(limit, 200)
 	where, args := `v.contact_id = ? AND p.account_id = ?`, []any{contactID, accountID}
 	if after != "" {
 		at, pid, err := cursor.Decode(after)

@@ -51,6 +51,7 @@ type DB struct {
 	ckpt    *checkpointer // SQLite only
 	unlock  func()        // SQLite: releases the data directory's lock
 	log     *slog.Logger
+	dataDir string   // SQLite: where the database lives
 	rebinds sync.Map // query string -> dialect-specific query
 	// SQLite re-parses every unprepared statement, which costs more than
 	// running it; these caches keep one prepared statement per query.
@@ -83,6 +84,7 @@ func Open(ctx context.Context, opts Opts) (*DB, error) {
 		db.write = db.read
 	case opts.URL == "":
 		db.dialect = SQLite
+		db.dataDir = opts.DataDir
 		if err := os.MkdirAll(opts.DataDir, 0o750); err != nil {
 			return nil, fmt.Errorf("create data dir: %w", err)
 		}

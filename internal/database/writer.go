@@ -116,6 +116,7 @@ type writeReq struct {
 type writer struct {
 	db       *DB
 	stats    writerStats
+	storage  storage // whether writes are failing for lack of space
 	sync     *syncer // SQLite: syncs the log after the commits
 	reqs     chan *writeReq
 	maxBatch int
@@ -131,6 +132,7 @@ func newWriter(db *DB, maxBatch int, walPath string) *writer {
 		maxBatch: maxBatch,
 		stop:     make(chan struct{}),
 		stopped:  make(chan struct{}),
+		storage:  storage{log: db.log},
 	}
 	if walPath != "" {
 		w.sync = &syncer{path: walPath, in: make(chan answer, 256), done: make(chan struct{}), stats: &w.stats, log: db.log}
@@ -380,6 +382,18 @@ func (w *writer) commit(batch []*writeReq, out func(answer)) {
 			w.commit([]*writeReq{r}, out)
 		}
 		return
+	}
+	// A write refused for lack of space becomes the refusal clients can
+	// act on (try again later), and is counted rather than logged each.
+	if IsStorageFull(err) {
+		w.storage.refused(err)
+		err = storageFull(err)
+	}
+	for i, e := range errs {
+		if IsStorageFull(e) {
+			w.storage.refused(e)
+			errs[i] = storageFull(e)
+		}
 	}
 	out(answer{reqs: batch, errs: errs, after: after, err: err})
 }

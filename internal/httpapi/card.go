@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/parley-chat/parley/internal/apperr"
+	"github.com/parley-chat/parley/internal/audit"
 	"github.com/parley-chat/parley/internal/contact"
 	"github.com/parley-chat/parley/internal/respond"
 )
@@ -106,14 +107,25 @@ func (s *Server) createAPIKey(w http.ResponseWriter, r *http.Request) {
 		respond.Error(w, r, s.log, err)
 		return
 	}
+	s.record(r, audit.ActionAPIKeyCreated, audit.Target{Type: audit.TargetAPIKey, ID: k.ID, Label: k.Name}, map[string]any{"prefix": k.Prefix})
 	respond.JSON(w, http.StatusCreated, k)
 }
 
 func (s *Server) revokeAPIKey(w http.ResponseWriter, r *http.Request) {
-	if err := s.APIKeys.Revoke(r.Context(), actor(r).AccountID, r.PathValue("id")); err != nil {
+	// The key's name, for a log that stays readable.
+	target := audit.Target{Type: audit.TargetAPIKey, ID: r.PathValue("id")}
+	if keys, err := s.APIKeys.List(r.Context(), actor(r).AccountID); err == nil {
+		for _, k := range keys {
+			if k.ID == target.ID {
+				target.Label = k.Name
+			}
+		}
+	}
+	if err := s.APIKeys.Revoke(r.Context(), actor(r).AccountID, target.ID); err != nil {
 		respond.Error(w, r, s.log, err)
 		return
 	}
+	s.record(r, audit.ActionAPIKeyRevoked, target, nil)
 	w.WriteHeader(http.StatusNoContent)
 }
 
@@ -140,12 +152,12 @@ func (s *Server) putCustomer(w http.ResponseWriter, r *http.Request) {
 		respond.Error(w, r, s.log, err)
 		return
 	}
-	c, err := s.Contacts.PutCustomer(r.Context(), accountID, r.PathValue("external_id"), body)
+	c, created, err := s.Contacts.PutCustomer(r.Context(), accountID, r.PathValue("external_id"), body)
 	if err != nil {
 		respond.Error(w, r, s.log, err)
 		return
 	}
-	respond.JSON(w, http.StatusOK, c)
+	respond.Stored(w, created, c)
 }
 
 func (s *Server) identity(w http.ResponseWriter, r *http.Request) {
@@ -169,10 +181,22 @@ func (s *Server) updateIdentity(w http.ResponseWriter, r *http.Request) {
 		respond.Error(w, r, s.log, apperr.Invalid("verify", "verify must be true or false"))
 		return
 	}
+	before, err := s.Accounts.Identity(r.Context(), actor(r).AccountID)
+	if err != nil {
+		respond.Error(w, r, s.log, err)
+		return
+	}
 	idn, err := s.Accounts.SetIdentityVerify(r.Context(), actor(r).AccountID, *in.Verify)
 	if err != nil {
 		respond.Error(w, r, s.log, err)
 		return
+	}
+	if before.Verify != idn.Verify {
+		action := audit.ActionIdentityDisabled
+		if idn.Verify {
+			action = audit.ActionIdentityEnabled
+		}
+		s.record(r, action, s.accountTarget(r), nil)
 	}
 	respond.JSON(w, http.StatusOK, idn)
 }
@@ -183,5 +207,6 @@ func (s *Server) rotateIdentitySecret(w http.ResponseWriter, r *http.Request) {
 		respond.Error(w, r, s.log, err)
 		return
 	}
+	s.record(r, audit.ActionIdentitySecretRotated, s.accountTarget(r), nil)
 	respond.JSON(w, http.StatusOK, idn)
 }

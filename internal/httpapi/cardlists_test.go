@@ -10,7 +10,9 @@ import (
 	"time"
 
 	"github.com/parley-chat/parley/internal/apitest"
+	"github.com/parley-chat/parley/internal/contact"
 	"github.com/parley-chat/parley/internal/database"
+	"github.com/parley-chat/parley/internal/widgetapi"
 )
 
 // visit opens a page the way the chat box does on every page load: a
@@ -96,18 +98,35 @@ func TestBrowsingHistoryIsGroupedIntoVisits(t *testing.T) {
 }
 
 func TestBrowsingHistoryPagesWithMore(t *testing.T) {
-	e := apitest.New(t)
+	// 105 page views at once: more than a visitor may report in a burst.
+	e := apitest.New(t, apitest.Options{VisitorLimits: widgetapi.Limits{PageViewBurst: 200}})
 	acc := e.NewAccount()
 	token, _, contactID := visit(t, e, acc.WidgetKey, "", chromeOnWindows, "https://shop.example/p/0", "")
-	for i := 1; i < 105; i++ {
-		visit(t, e, acc.WidgetKey, token, chromeOnWindows, fmt.Sprintf("https://shop.example/p/%d", i), "")
+	v, err := e.Server.Contacts.VisitorByToken(context.Background(), token)
+	if err != nil {
+		t.Fatal(err)
 	}
-	var first, second pageList
-	e.Must(http.StatusOK, "GET", "/api/v1/contacts/"+contactID+"/pages", acc.OwnerToken, nil).JSON(t, &first)
-	if len(first.Items) != 100 || first.NextCursor == "" || first.Items[0].URL != "https://shop.example/p/104" {
-		t.Fatalf("first page = %d items (first %q), cursor %q; want the latest 100 and more", len(first.Items), first.Items[0].URL, first.NextCursor)
+	// Stored through the service: the chat box's own page views are rate
+	// limited, and this test is about the list.
+	for i := 1; i < 205; i++ {
+		if err := e.Server.Contacts.PageView(context.Background(), v, contact.Page{URL: fmt.Sprintf("https://shop.example/p/%d", i), Title: "Title"}); err != nil {
+			t.Fatal(err)
+		}
 	}
-	e.Must(http.StatusOK, "GET", "/api/v1/contacts/"+contactID+"/pages?cursor="+first.NextCursor, acc.OwnerToken, nil).JSON(t, &second)
+	var first, second, def, big pageList
+	e.Must(http.StatusOK, "GET", "/api/v1/contacts/"+contactID+"/pages", acc.OwnerToken, nil).JSON(t, &def)
+	if len(def.Items) != 50 || def.NextCursor == "" {
+		t.Errorf("default page = %d items, cursor %q; want 50 and more", len(def.Items), def.NextCursor)
+	}
+	e.Must(http.StatusOK, "GET", "/api/v1/contacts/"+contactID+"/pages?limit=1000", acc.OwnerToken, nil).JSON(t, &big)
+	if len(big.Items) != 200 || big.NextCursor == "" {
+		t.Errorf("limit=1000 gave %d items, cursor %q; want it clamped to 200 and more", len(big.Items), big.NextCursor)
+	}
+	e.Must(http.StatusOK, "GET", "/api/v1/contacts/"+contactID+"/pages?limit=200", acc.OwnerToken, nil).JSON(t, &first)
+	if len(first.Items) != 200 || first.NextCursor == "" || first.Items[0].URL != "https://shop.example/p/204" {
+		t.Fatalf("first page = %d items (first %q), cursor %q; want the latest 200 and more", len(first.Items), first.Items[0].URL, first.NextCursor)
+	}
+	e.Must(http.StatusOK, "GET", "/api/v1/contacts/"+contactID+"/pages?limit=200&cursor="+first.NextCursor, acc.OwnerToken, nil).JSON(t, &second)
 	if len(second.Items) != 5 || second.NextCursor != "" || second.Items[4].URL != "https://shop.example/p/0" {
 		t.Fatalf("second page = %d items, cursor %q; want the 5 oldest and no more", len(second.Items), second.NextCursor)
 	}

@@ -15,15 +15,12 @@ func newKey(e *apitest.Env, acc apitest.Account) string {
 	return str(k, "key")
 }
 
-// identified starts a visitor on acc that the site identifies as userID.
+// identified starts a visitor on acc that the site identifies, signed, as
+// userID.
 func identified(e *apitest.Env, acc apitest.Account, userID string, extra map[string]any) apitest.Visitor {
 	e.T.Helper()
 	v := e.NewVisitor(acc)
-	body := map[string]any{"user_id": userID}
-	for k, x := range extra {
-		body[k] = x
-	}
-	e.Must(http.StatusOK, "POST", "/widget/v1/identify", v.Token, body)
+	e.IdentifyUser(acc, v, userID, extra)
 	return v
 }
 
@@ -153,29 +150,38 @@ func TestCustomerEndpoint(t *testing.T) {
 			t.Errorf("contact.updated = %v, want the contact with its shop data", u)
 		}
 	})
-	t.Run("matched by email, which gives the contact the external id", func(t *testing.T) {
+	t.Run("an email a visitor typed never receives a customer's shop data", func(t *testing.T) {
 		e := env.For(t)
 		v := e.NewVisitor(acc)
 		e.Must(http.StatusOK, "POST", "/widget/v1/identify", v.Token, map[string]any{"email": "zoe@example.com"})
-		c := e.Must(http.StatusOK, "PUT", "/api/v1/customers/shop-zoe", key, map[string]any{"email": "zoe@example.com", "orders_count": 2}).Map(t)
-		if str(c, "id") != v.ContactID || str(c, "external_id") != "shop-zoe" {
-			t.Fatalf("PUT by email matched %v (external id %q), want %s", c["id"], c["external_id"], v.ContactID)
+		c := e.Must(http.StatusCreated, "PUT", "/api/v1/customers/shop-zoe", key, map[string]any{"email": "zoe@example.com", "orders_count": 2}).Map(t)
+		if str(c, "id") == v.ContactID || str(c, "external_id") != "shop-zoe" {
+			t.Fatalf("PUT with the visitor's typed email landed on %v (external id %q), want a contact of its own", c["id"], c["external_id"])
+		}
+		if mine := e.Must(http.StatusOK, "GET", "/api/v1/contacts/"+v.ContactID, acc.OwnerToken, nil).Map(t); mine["shop"] != nil || str(mine, "external_id") != "" {
+			t.Errorf("the anonymous contact got %v / %q", mine["shop"], mine["external_id"])
 		}
 		again := e.Must(http.StatusOK, "PUT", "/api/v1/customers/shop-zoe", key, map[string]any{"orders_count": 3}).Map(t)
-		if str(again, "id") != v.ContactID || again["shop"].(map[string]any)["orders_count"] != float64(3) {
+		if str(again, "id") != str(c, "id") || again["shop"].(map[string]any)["orders_count"] != float64(3) {
 			t.Errorf("second PUT by id = %v, want the same contact with 3 orders", again)
 		}
+		// The customer's own signed identify joins the shop's contact.
+		w := identified(e, acc, "shop-zoe", nil)
+		joined := e.Must(http.StatusOK, "POST", "/widget/v1/identify", w.Token, map[string]any{"name": "Zoe"}).Map(t)
+		if str(joined, "id") != str(c, "id") {
+			t.Errorf("after a signed identify the visitor is on %v, want the customer's contact %v", joined["id"], c["id"])
+		}
 	})
-	t.Run("no contact with the id or the email is 404", func(t *testing.T) {
-		e := env.For(t)
-		wantError(t, e.Do("PUT", "/api/v1/customers/nobody", key, map[string]any{"email": "nobody@example.com"}), http.StatusNotFound, "not_found")
-	})
-	t.Run("another account's customer is 404 and unchanged", func(t *testing.T) {
+	t.Run("another account's customer is never touched", func(t *testing.T) {
 		e := env.For(t)
 		other := e.NewAccount()
 		v := identified(e, other, "shared-id", map[string]any{"email": "pat@example.com"})
-		wantError(t, e.Do("PUT", "/api/v1/customers/shared-id", key, map[string]any{"orders_count": 99}), http.StatusNotFound, "not_found")
-		wantError(t, e.Do("PUT", "/api/v1/customers/x", key, map[string]any{"email": "pat@example.com", "orders_count": 99}), http.StatusNotFound, "not_found")
+		for _, path := range []string{"/api/v1/customers/shared-id", "/api/v1/customers/x"} {
+			mine := e.Must(http.StatusCreated, "PUT", path, key, map[string]any{"email": "pat@example.com", "orders_count": 99}).Map(t)
+			if str(mine, "id") == v.ContactID || str(mine, "account_id") != acc.ID {
+				t.Errorf("PUT %s answered %v, want a new contact of the key's own account", path, mine)
+			}
+		}
 		c := e.Must(http.StatusOK, "GET", "/api/v1/contacts/"+v.ContactID, other.OwnerToken, nil).Map(t)
 		if c["shop"] != nil {
 			t.Errorf("the other account's contact got shop data: %v", c["shop"])

@@ -44,13 +44,9 @@ func (s *Server) dashboardPage(w http.ResponseWriter, r *http.Request) {
 // dashboardAsset serves the dashboard's hashed, immutable assets.
 func (s *Server) dashboardAsset(w http.ResponseWriter, r *http.Request) {
 	name := strings.TrimPrefix(r.URL.Path, "/")
-	if strings.Contains(name, "..") {
-		http.NotFound(w, r)
-		return
-	}
-	b, err := fs.ReadFile(s.DashboardFiles, name)
+	b, err := readBuilt(s.DashboardFiles, name)
 	if err != nil {
-		http.NotFound(w, r)
+		s.fileError(w, r, err)
 		return
 	}
 	ctype := mime.TypeByExtension(path.Ext(name))
@@ -60,4 +56,33 @@ func (s *Server) dashboardAsset(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", ctype)
 	w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
 	http.ServeContent(w, r, name, s.started, bytes.NewReader(b))
+}
+
+// errNoFile means a request names no file of a build: missing, a folder,
+// or not a valid name at all.
+var errNoFile = errors.New("no such file")
+
+// readBuilt reads the file name of a build. Anything that names no file —
+// a folder, a name fs.FS refuses (trailing slashes, NUL bytes, ".."
+// elements), a missing file — is errNoFile, answered 404 without an
+// error in the log: anyone can ask for such paths.
+func readBuilt(fsys fs.FS, name string) ([]byte, error) {
+	if !fs.ValidPath(name) || strings.Contains(name, "..") || strings.ContainsRune(name, '\\') {
+		return nil, errNoFile
+	}
+	st, err := fs.Stat(fsys, name)
+	if err != nil || st.IsDir() {
+		return nil, errNoFile
+	}
+	return fs.ReadFile(fsys, name)
+}
+
+// fileError answers a failed readBuilt: 404 for what is no file, else an
+// internal error (the file exists but could not be read).
+func (s *Server) fileError(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, errNoFile) {
+		http.NotFound(w, r)
+		return
+	}
+	respond.Error(w, r, s.log, err)
 }

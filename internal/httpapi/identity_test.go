@@ -124,12 +124,12 @@ func TestSameUserOnTwoDevicesIsOneContact(t *testing.T) {
 	e := apitest.New(t)
 	acc := e.NewAccount()
 	phone, phoneConv := e.NewConversation(acc, "Hi from my phone")
-	e.Must(http.StatusOK, "POST", "/widget/v1/identify", phone.Token, map[string]any{"user_id": "cust-7", "name": "Kim"})
+	e.IdentifyUser(acc, phone, "cust-7", map[string]any{"name": "Kim"})
 
 	laptop, laptopConv := e.NewConversation(acc, "Hi from my laptop")
 	e.Must(http.StatusOK, "PATCH", "/api/v1/contacts/"+laptop.ContactID, acc.OwnerToken, map[string]any{"note": "asked about returns"})
 	ws := e.AgentStream(acc.ID, acc.OwnerToken)
-	c := e.Must(http.StatusOK, "POST", "/widget/v1/identify", laptop.Token, map[string]any{"user_id": "cust-7", "email": "kim@example.com"}).Map(t)
+	c := e.IdentifyUser(acc, laptop, "cust-7", map[string]any{"email": "kim@example.com"})
 	if str(c, "id") != phone.ContactID {
 		t.Fatalf("the laptop's identify answered contact %v, want the phone's %s", c["id"], phone.ContactID)
 	}
@@ -168,13 +168,74 @@ func TestSameUserOnTwoDevicesIsOneContact(t *testing.T) {
 
 	t.Run("another user on the same browser gets their own contact", func(t *testing.T) {
 		e := e.For(t)
-		e.Must(http.StatusOK, "POST", "/widget/v1/identify", laptop.Token, map[string]any{"user_id": "cust-8", "name": "Lee"})
+		e.IdentifyUser(acc, laptop, "cust-8", map[string]any{"name": "Lee"})
 		kim := e.Must(http.StatusOK, "GET", "/api/v1/contacts/"+phone.ContactID, acc.OwnerToken, nil).Map(t)
 		if str(kim, "name") != "Kim" || str(kim, "external_id") != "cust-7" {
 			t.Errorf("Kim's contact changed to %v", kim)
 		}
 		if got := str(e.ConversationOf(acc.OwnerToken, laptopConv), "contact_id"); got != phone.ContactID {
 			t.Errorf("Kim's conversation moved to %s with the browser", got)
+		}
+	})
+}
+
+// The probe's reproduction: with verification off (the default) a fresh
+// anonymous visitor claimed a logged-in customer's user id and got their
+// name, email and phone back, could overwrite their email, and its
+// messages were filed under their contact.
+func TestUnsignedUserIDNeverReachesAnotherContact(t *testing.T) {
+	e := apitest.New(t)
+	acc := e.NewAccount()
+	customer, customerConv := e.NewConversation(acc, "Where is my order?")
+	e.IdentifyUser(acc, customer, "1042", map[string]any{"name": "Maria Kovacs", "email": "maria@example.com", "phone": "+36 30 123 4567"})
+	before := e.Must(http.StatusOK, "GET", "/api/v1/contacts/"+customer.ContactID, acc.OwnerToken, nil).Map(t)
+
+	for _, claim := range []map[string]any{
+		{"user_id": 1042},
+		{"user_id": "1042", "email": "mallory@example.com"},
+		{"user_id": "1042", "name": "Mallory", "phone": "+36 1 555 0000"},
+	} {
+		mallory := e.NewVisitor(acc)
+		got := e.Must(http.StatusOK, "POST", "/widget/v1/identify", mallory.Token, claim).Map(t)
+		if str(got, "id") != mallory.ContactID {
+			t.Errorf("identify %v answered contact %v, want the visitor's own %s", claim, got["id"], mallory.ContactID)
+		}
+		for _, field := range []string{"name", "email", "phone"} {
+			if v := str(got, field); v != "" && v == str(before, field) {
+				t.Errorf("identify %v revealed the customer's %s %q", claim, field, v)
+			}
+		}
+		m := e.VisitorSays(mallory, "hello, it's me, Maria")
+		conv := e.ConversationOf(acc.OwnerToken, str(m, "conversation_id"))
+		if str(conv, "contact_id") == customer.ContactID || str(m, "conversation_id") == customerConv {
+			t.Errorf("the claimant's message was filed under the customer's contact: %v", conv)
+		}
+		card := e.Must(http.StatusOK, "GET", "/api/v1/contacts/"+mallory.ContactID, acc.OwnerToken, nil).Map(t)
+		vars, _ := card["variables"].(map[string]any)
+		if vars["unverified_user_id"] != "1042" || str(card, "external_id") != "" {
+			t.Errorf("claimant's card = variables %v, external_id %q; want the claim kept as unverified_user_id, no external id", vars, card["external_id"])
+		}
+	}
+	after := e.Must(http.StatusOK, "GET", "/api/v1/contacts/"+customer.ContactID, acc.OwnerToken, nil).Map(t)
+	for _, field := range []string{"name", "email", "phone", "external_id"} {
+		if str(after, field) != str(before, field) {
+			t.Errorf("the customer's %s changed from %q to %q", field, before[field], after[field])
+		}
+	}
+
+	t.Run("a wrong hash is refused even with verification off", func(t *testing.T) {
+		e := e.For(t)
+		v := e.NewVisitor(acc)
+		wantError(t, e.Do("POST", "/widget/v1/identify", v.Token, map[string]any{"user_id": "1042", "user_hash": userHash("guess", "1042"), "email": "x@example.com"}), http.StatusForbidden, "forbidden")
+		if c := e.Must(http.StatusOK, "GET", "/api/v1/contacts/"+v.ContactID, acc.OwnerToken, nil).Map(t); str(c, "email") != "" {
+			t.Errorf("a refused identify changed the contact: %v", c)
+		}
+	})
+	t.Run("a signed user id still joins with verification off", func(t *testing.T) {
+		e := e.For(t)
+		laptop := e.NewVisitor(acc)
+		if got := e.IdentifyUser(acc, laptop, "1042", nil); str(got, "id") != customer.ContactID || str(got, "email") != "maria@example.com" {
+			t.Errorf("a signed identify answered %v, want the customer's contact", got)
 		}
 	})
 }

@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
@@ -123,6 +124,102 @@ func TestCardMasking(t *testing.T) {
 		rows.Close()
 		if n == 0 {
 			t.Errorf("%s found no rows, want the test's data", q)
+		}
+	}
+}
+
+// Every other field people type or a shop sends: masked where the masked
+// text still means something, refused (422, nothing stored) where a masked
+// value would be another value — an address, a phone number, an amount.
+func TestCardNumbersInEveryField(t *testing.T) {
+	e := apitest.New(t)
+	acc := e.NewAccount()
+	v := e.NewVisitor(acc)
+	key := newKey(e, acc)
+
+	t.Run("an API key's name is masked", func(t *testing.T) {
+		k := e.Must(http.StatusCreated, "POST", "/api/v1/api-keys", acc.OwnerToken, map[string]string{"name": "card 4111 1111 1111 1111"}).Map(t)
+		if str(k, "name") != "card **** **** **** 1111" {
+			t.Errorf("key name = %q, want masked", str(k, "name"))
+		}
+		list := string(e.Must(http.StatusOK, "GET", "/api/v1/api-keys", acc.OwnerToken, nil).Body)
+		noCard(t, "the key list", list)
+	})
+	t.Run("the chat box's privacy_url is masked", func(t *testing.T) {
+		w := e.Must(http.StatusOK, "PATCH", "/api/v1/widget", acc.OwnerToken, map[string]string{"privacy_url": "https://shop.example/privacy?ref=4111111111111111"}).Map(t)
+		if got := str(w, "privacy_url"); got != "https://shop.example/privacy?ref=************1111" {
+			t.Errorf("privacy_url = %q, want masked", got)
+		}
+		noCard(t, "the session", string(e.Must(http.StatusOK, "POST", "/widget/v1/session", "", map[string]any{"widget_key": acc.WidgetKey}).Body))
+	})
+	t.Run("card numbers are refused as phone numbers, phones are not", func(t *testing.T) {
+		for _, phone := range []string{"378282246310005", "3782 822463 10005", "4222222222222", "(4222) 222-222-222", "+378282246310005"} {
+			wantError(t, e.Do("PATCH", "/api/v1/contacts/"+v.ContactID, acc.OwnerToken, map[string]string{"phone": phone}), http.StatusUnprocessableEntity, "invalid")
+			wantError(t, e.Do("POST", "/widget/v1/identify", v.Token, map[string]string{"phone": phone}), http.StatusUnprocessableEntity, "invalid")
+			wantError(t, e.Do("PUT", "/api/v1/customers/phone-1", key, map[string]string{"phone": phone}), http.StatusUnprocessableEntity, "invalid")
+		}
+		for _, phone := range []string{"+36 30 123 4567", "+1 (415) 555-0100", "0043 1 234567890"} {
+			e.Must(http.StatusOK, "PATCH", "/api/v1/contacts/"+v.ContactID, acc.OwnerToken, map[string]string{"phone": phone})
+		}
+	})
+	t.Run("a card number in an email address is refused", func(t *testing.T) {
+		for _, email := range []string{"4111111111111111@example.com", "pay.4111-1111-1111-1111@example.com"} {
+			wantError(t, e.Do("PATCH", "/api/v1/contacts/"+v.ContactID, acc.OwnerToken, map[string]string{"email": email}), http.StatusUnprocessableEntity, "invalid")
+			wantError(t, e.Do("POST", "/widget/v1/identify", v.Token, map[string]string{"email": email}), http.StatusUnprocessableEntity, "invalid")
+			wantError(t, e.Do("PUT", "/api/v1/customers/mail-1", key, map[string]string{"email": email}), http.StatusUnprocessableEntity, "invalid")
+			wantError(t, e.Do("POST", "/api/v1/agents", acc.OwnerToken, map[string]string{"email": email, "name": "Card", "password": "password123"}), http.StatusUnprocessableEntity, "invalid")
+		}
+		e.Must(http.StatusOK, "PATCH", "/api/v1/contacts/"+v.ContactID, acc.OwnerToken, map[string]string{"email": "order-10432@example.com"})
+	})
+	t.Run("customer amounts and number attributes", func(t *testing.T) {
+		for _, total := range []any{"4111111111111111", "378282246310005", 378282246310005} {
+			wantError(t, e.Do("PUT", "/api/v1/customers/amount-1", key, map[string]any{"total_spent": total}), http.StatusUnprocessableEntity, "invalid")
+		}
+		c := e.Must(http.StatusCreated, "PUT", "/api/v1/customers/attr-1", key, map[string]any{"total_spent": "1249.90",
+			"attributes": map[string]any{"card": 4111111111111111, "pan 4111111111111111": "x", "vip": true, "points": 1250}}).Map(t)
+		attrs := c["shop"].(map[string]any)["attributes"].(map[string]any)
+		if attrs["card"] != "************1111" || attrs["pan ************1111"] != "x" || attrs["points"] != float64(1250) || attrs["vip"] != true {
+			t.Errorf("attributes = %v, want the card number masked as text, the rest as sent", attrs)
+		}
+		noCard(t, "the customer", string(e.Must(http.StatusOK, "GET", "/api/v1/contacts/"+str(c, "id"), acc.OwnerToken, nil).Body))
+	})
+	t.Run("a User-Agent holding a card number is masked", func(t *testing.T) {
+		var s struct {
+			ContactID string `json:"contact_id"`
+		}
+		req, _ := http.NewRequest("POST", e.URL+"/widget/v1/session", strings.NewReader(`{"widget_key":"`+acc.WidgetKey+`"}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("User-Agent", "Mozilla/5.0 (4111 1111 1111 1111)")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		if err := json.NewDecoder(res.Body).Decode(&s); err != nil || res.StatusCode != http.StatusOK {
+			t.Fatalf("session: %d %v", res.StatusCode, err)
+		}
+		noCard(t, "the visitor's card", string(e.Must(http.StatusOK, "GET", "/api/v1/contacts/"+s.ContactID, acc.OwnerToken, nil).Body))
+		var ua string
+		if err := e.Server.DB.QueryRow(context.Background(), `SELECT user_agent FROM visitors WHERE contact_id = ?`, s.ContactID).Scan(&ua); err != nil {
+			t.Fatal(err)
+		}
+		if ua != "Mozilla/5.0 (**** **** **** 1111)" {
+			t.Errorf("stored User-Agent = %q, want masked", ua)
+		}
+	})
+}
+
+// noCard fails when body shows the test card number unmasked.
+func noCard(t *testing.T, what, body string) {
+	t.Helper()
+	for _, u := range unmasked {
+		if strings.Contains(body, u) {
+			t.Errorf("%s shows %q: %s", what, u, body)
+		}
+	}
+	for _, u := range []string{"378282246310005", "4222222222222"} {
+		if strings.Contains(body, u) {
+			t.Errorf("%s shows %q", what, u)
 		}
 	}
 }

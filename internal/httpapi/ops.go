@@ -24,6 +24,12 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 		respond.JSON(w, http.StatusServiceUnavailable, map[string]string{"status": "database unavailable"})
 		return
 	}
+	// A full disk refuses every write: send traffic elsewhere until it
+	// has room again (the database logs it; not once per check here).
+	if s.DB.RecheckStorage(ctx) {
+		respond.JSON(w, http.StatusServiceUnavailable, map[string]string{"status": "not ready", "reason": "storage full"})
+		return
+	}
 	respond.JSON(w, http.StatusOK, map[string]string{"status": "ok"})
 }
 

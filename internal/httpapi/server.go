@@ -16,6 +16,7 @@ import (
 	"github.com/parley-chat/parley/internal/agent"
 	"github.com/parley-chat/parley/internal/apikey"
 	"github.com/parley-chat/parley/internal/apperr"
+	"github.com/parley-chat/parley/internal/audit"
 	"github.com/parley-chat/parley/internal/clientip"
 	"github.com/parley-chat/parley/internal/contact"
 	"github.com/parley-chat/parley/internal/conversation"
@@ -23,6 +24,7 @@ import (
 	"github.com/parley-chat/parley/internal/event"
 	"github.com/parley-chat/parley/internal/metrics"
 	"github.com/parley-chat/parley/internal/respond"
+	"github.com/parley-chat/parley/internal/stream"
 )
 
 // Opts are the dependencies of the HTTP server.
@@ -34,6 +36,7 @@ type Opts struct {
 	Conversations *conversation.Service
 	Contacts      *contact.Service
 	APIKeys       *apikey.Service
+	Audit         *audit.Service
 	Log           *event.Log
 	Hub           *event.Hub
 	Metrics       *metrics.Metrics
@@ -52,6 +55,46 @@ type Opts struct {
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For is
 	// believed (none by default).
 	TrustedProxies clientip.Proxies
+	// Streams bound the agent sockets.
+	Streams StreamLimits
+}
+
+// StreamLimits bound the agent sockets (/api/v1/stream). Zero fields take
+// the defaults, chosen so that a team never meets them: 50 agents behind
+// one office address, each with a few dashboard tabs. They are kept in
+// memory by each server process.
+type StreamLimits struct {
+	// PerToken, PerAgent and PerAccount bound the agent sockets open at
+	// once with one token, by one agent (all their tokens) and in one
+	// account (defaults 10, 20 and 1000).
+	PerToken   int
+	PerAgent   int
+	PerAccount int
+	// WriteTimeout bounds the time a frame may take to reach a dashboard;
+	// past it the socket is closed (default stream.WriteTimeout, 10 s).
+	WriteTimeout time.Duration
+	// TypingEvery is the shortest time between two typing frames of one
+	// socket about one conversation passed on (default stream.TypingEvery).
+	TypingEvery time.Duration
+}
+
+// withDefaults fills the zero fields.
+func (l StreamLimits) withDefaults() StreamLimits {
+	def := func(v *int, d int) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	def(&l.PerToken, 10)
+	def(&l.PerAgent, 20)
+	def(&l.PerAccount, 1000)
+	if l.WriteTimeout <= 0 {
+		l.WriteTimeout = stream.WriteTimeout
+	}
+	if l.TypingEvery <= 0 {
+		l.TypingEvery = stream.TypingEvery
+	}
+	return l
 }
 
 // Server is the HTTP handler of the whole application.
@@ -61,12 +104,17 @@ type Server struct {
 	handler http.Handler
 	// baseOrigin is scheme://host of BaseURL, or "".
 	baseOrigin string
-	started    time.Time
+	// https is whether BaseURL is https: browsers are then told to use
+	// nothing else (HSTS).
+	https   bool
+	started time.Time
+	sockets stream.Quota // open agent sockets, per token, agent and account
 }
 
 // New builds the handler.
 func New(opts Opts) *Server {
 	s := &Server{Opts: opts, log: opts.Logger, started: time.Now()}
+	s.Streams = s.Streams.withDefaults()
 	if s.WidgetFiles == nil {
 		s.WidgetFiles = fstest.MapFS{}
 	}
@@ -75,6 +123,7 @@ func New(opts Opts) *Server {
 	}
 	if u, err := url.Parse(opts.BaseURL); err == nil && u.Host != "" {
 		s.baseOrigin = strings.ToLower(u.Scheme + "://" + u.Host)
+		s.https = strings.EqualFold(u.Scheme, "https")
 	}
 	s.handler = s.observe(s.routes())
 	return s
@@ -164,6 +213,14 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		h := w.Header()
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "strict-origin-when-cross-origin")
+		if s.https {
+			h.Set("Strict-Transport-Security", "max-age=31536000")
+		}
+		if noStore(r.URL.Path) {
+			// Answers that carry tokens, secrets or people's data are
+			// never kept by a browser or a proxy.
+			h.Set("Cache-Control", "no-store")
+		}
 		defer func() {
 			if p := recover(); p != nil {
 				if p == http.ErrAbortHandler {
@@ -183,10 +240,24 @@ func (s *Server) observe(next http.Handler) http.Handler {
 				s.Metrics.Observe(r.Pattern, code, d)
 			}
 			// A WebSocket's request lasts as long as the socket: not slow.
-			if code >= 500 || (d > time.Second && code != http.StatusSwitchingProtocols) {
+			// A full disk refuses every write with 503: the database logs
+			// that once a minute, not here once per request.
+			refusedFull := code == http.StatusServiceUnavailable && s.DB != nil && s.DB.StorageFull()
+			if (code >= 500 && !refusedFull) || (d > time.Second && code != http.StatusSwitchingProtocols) {
 				s.log.Warn("slow_or_failed_request", "method", r.Method, "route", r.Pattern, "status", code, "duration_ms", d.Milliseconds())
 			}
 		}()
 		next.ServeHTTP(sw, r)
 	})
+}
+
+// noStore reports whether answers under path may carry tokens, secrets or
+// personal data: the APIs, the metrics and the setup pages.
+func noStore(path string) bool {
+	for _, p := range []string{"/api/", "/widget/v1/", "/setup/", "/metrics"} {
+		if strings.HasPrefix(path, p) {
+			return true
+		}
+	}
+	return false
 }

@@ -4,13 +4,13 @@ import (
 	"bytes"
 	"errors"
 	"html/template"
-	"io/fs"
 	"mime"
 	"net/http"
 	"path"
 	"strings"
 
 	"github.com/parley-chat/parley/internal/account"
+	"github.com/parley-chat/parley/internal/audit"
 	"github.com/parley-chat/parley/internal/respond"
 )
 
@@ -59,15 +59,20 @@ func (s *Server) respondWidget(w http.ResponseWriter, r *http.Request, p *accoun
 		respond.Error(w, r, s.log, err)
 		return
 	}
-	var settings account.WidgetSettings
-	if p == nil {
-		settings, err = s.Accounts.Widget(r.Context(), a.AccountID)
-	} else {
-		settings, err = s.Accounts.UpdateWidget(r.Context(), a.AccountID, *p)
-	}
+	settings, err := s.Accounts.Widget(r.Context(), a.AccountID)
 	if err != nil {
 		respond.Error(w, r, s.log, err)
 		return
+	}
+	if p != nil {
+		before := settings
+		if settings, err = s.Accounts.UpdateWidget(r.Context(), a.AccountID, *p); err != nil {
+			respond.Error(w, r, s.log, err)
+			return
+		}
+		if changed := changedFields(before, settings); len(changed) > 0 {
+			s.record(r, audit.ActionWidgetChanged, audit.Target{Type: audit.TargetAccount, ID: acc.ID, Label: acc.Name}, map[string]any{"changed": changed})
+		}
 	}
 	respond.JSON(w, http.StatusOK, widgetSettingsResponse{WidgetSettings: settings, WidgetKey: acc.WidgetKey, Snippet: Snippet(s.publicBase(r), acc.WidgetKey)})
 }
@@ -80,23 +85,15 @@ const frameCSP = "default-src 'self'; script-src 'self'; connect-src 'self' ws: 
 // the same URL), the frame page (revalidated) and hashed assets (immutable).
 func (s *Server) widgetFile(w http.ResponseWriter, r *http.Request) {
 	name := strings.TrimPrefix(r.URL.Path, "/widget/")
-	if name == "" || strings.Contains(name, "..") {
-		http.NotFound(w, r)
-		return
-	}
-	b, err := fs.ReadFile(s.WidgetFiles, name)
-	if errors.Is(err, fs.ErrNotExist) {
-		if name == "loader.js" || name == "frame.html" {
-			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-			w.WriteHeader(http.StatusServiceUnavailable)
-			w.Write([]byte("The chat box is not built: run `make build` (it needs Node.js and npm).\n"))
-			return
-		}
-		http.NotFound(w, r)
+	b, err := readBuilt(s.WidgetFiles, name)
+	if errors.Is(err, errNoFile) && (name == "loader.js" || name == "frame.html") {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.WriteHeader(http.StatusServiceUnavailable)
+		w.Write([]byte("The chat box is not built: run `make build` (it needs Node.js and npm).\n"))
 		return
 	}
 	if err != nil {
-		respond.Error(w, r, s.log, err)
+		s.fileError(w, r, err)
 		return
 	}
 	h := w.Header()

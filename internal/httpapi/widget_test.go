@@ -1,8 +1,13 @@
 package httpapi_test
 
 import (
+	"io/fs"
+	"log/slog"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"testing/fstest"
 	"time"
@@ -163,3 +168,58 @@ func TestContactPages(t *testing.T) {
 		t.Errorf("another account's contact pages = %d, want 404", r.Status)
 	}
 }
+
+// Paths under the built files' folders that name no file — the folders
+// themselves, sub-folders, odd bytes, traversal attempts — are a quiet 404
+// (no ERROR in the log), for the chat box's files and the dashboard's.
+func TestStaticFilesThatAreNotFilesAre404(t *testing.T) {
+	files := fstest.MapFS{
+		"loader.js":              {Data: []byte("console.log('loader')")},
+		"frame.html":             {Data: []byte("<!doctype html><title>chat</title>")},
+		"index.html":             {Data: []byte("<!doctype html><title>dashboard</title>")},
+		"assets/app-abc1.js":     {Data: []byte("export{}")},
+		"assets/sub/deep-ab1.js": {Data: []byte("export{}")},
+	}
+	// The same files on disk: os.DirFS answers odd names differently.
+	dir := t.TempDir()
+	for name, f := range files {
+		os.MkdirAll(filepath.Join(dir, filepath.Dir(name)), 0o755)
+		if err := os.WriteFile(filepath.Join(dir, name), f.Data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for fsName, fsys := range map[string]fs.FS{"in memory": files, "on disk": os.DirFS(dir)} {
+		t.Run(fsName, func(t *testing.T) {
+			var logs strings.Builder
+			var mu sync.Mutex
+			log := slog.New(slog.NewJSONHandler(writerFunc(func(p []byte) (int, error) {
+				mu.Lock()
+				defer mu.Unlock()
+				return logs.Write(p)
+			}), nil))
+			e := apitest.New(t, apitest.Options{WidgetFiles: fsys, DashboardFiles: fsys, Logger: log})
+			for _, prefix := range []string{"/widget/assets/", "/assets/"} {
+				for _, p := range []string{"", "sub", "sub/", "nope.js", "a%00b.js", "%2e%2e/loader.js", "..%2Floader.js", "..%5Cloader.js",
+					"%2e%2e%2f%2e%2e%2fgo.mod", "sub/%2e%2e/app-abc1.js", ".", "app-abc1.js/", "app-abc1.js/x", "%ff.js", "a:b.js"} {
+					r := e.Do("GET", prefix+p, "", nil)
+					if r.Status != http.StatusNotFound {
+						t.Errorf("GET %s = %d %.200s, want 404", prefix+p, r.Status, r.Body)
+					}
+				}
+				if r := e.Do("GET", prefix+"sub/deep-ab1.js", "", nil); r.Status != http.StatusOK {
+					t.Errorf("GET a file in a sub-folder = %d, want 200", r.Status)
+				}
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if strings.Contains(logs.String(), `"level":"ERROR"`) {
+				t.Errorf("requests for missing files logged errors:\n%s", logs.String())
+			}
+		})
+	}
+}
+
+// writerFunc is an io.Writer from a function.
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }

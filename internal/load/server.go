@@ -104,7 +104,9 @@ func (s *server) env(extra ...string) []string {
 	}
 	env = append(env, "PARLEY_OWNER_EMAIL="+s.ownerEmail, "PARLEY_OWNER_PASSWORD="+s.ownerPassword,
 		"PARLEY_ACCOUNT_NAME=Load shop 0",
-		"PARLEY_VISITOR_MESSAGES_PER_MINUTE=6000000", "PARLEY_VISITOR_BURST=100000")
+		"PARLEY_VISITOR_MESSAGES_PER_MINUTE=6000000", "PARLEY_VISITOR_BURST=100000",
+		// Every simulated visitor comes from this machine's one address.
+		"PARLEY_NEW_VISITORS_PER_MINUTE=6000000", "PARLEY_NEW_VISITOR_BURST=1000000", "PARLEY_VISITOR_SOCKETS_PER_ADDRESS=1000000")
 	if s.databaseURL != "" {
 		env = append(env, "PARLEY_DATABASE_URL="+s.databaseURL)
 	}

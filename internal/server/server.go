@@ -12,6 +12,7 @@ import (
 	"github.com/parley-chat/parley/internal/account"
 	"github.com/parley-chat/parley/internal/agent"
 	"github.com/parley-chat/parley/internal/apikey"
+	"github.com/parley-chat/parley/internal/audit"
 	"github.com/parley-chat/parley/internal/buildinfo"
 	"github.com/parley-chat/parley/internal/clientip"
 	"github.com/parley-chat/parley/internal/contact"
@@ -45,6 +46,11 @@ type Opts struct {
 	TrustedProxies clientip.Proxies
 	// GeoIP locates visitors for the visitor card; nil: location unknown.
 	GeoIP *geo.DB
+	// VisitorLimits bound the chat box API per visitor, address and
+	// socket; AgentStreams bound the agent sockets. Zero fields take the
+	// defaults (see widgetapi.Limits and httpapi.StreamLimits).
+	VisitorLimits widgetapi.Limits
+	AgentStreams  httpapi.StreamLimits
 	// MetricsToken, when set, lets a client that sends it as a bearer
 	// token read /metrics on the main address; else only direct loopback
 	// clients may.
@@ -58,6 +64,7 @@ type Server struct {
 	Log           *event.Log
 	Accounts      *account.Service
 	Agents        *agent.Service
+	Audit         *audit.Service
 	Contacts      *contact.Service
 	Conversations *conversation.Service
 	Handler       http.Handler
@@ -81,6 +88,7 @@ func New(opts Opts) *Server {
 	s.Contacts.Conversations = s.Conversations
 	s.Log.Visitors = s.Conversations // visitor streams replay from conversations
 	apiKeys := apikey.NewService(opts.DB)
+	s.Audit = audit.NewService(opts.DB, log)
 	m := metrics.New(metrics.Opts{StoredMessages: s.Conversations.Stored, Writer: opts.DB.WriterStats,
 		Build: buildinfo.Read(), Token: opts.MetricsToken})
 	s.Metrics = m
@@ -100,12 +108,12 @@ func New(opts Opts) *Server {
 	widget := widgetapi.New(widgetapi.Opts{
 		Logger: log, Accounts: s.Accounts, Agents: s.Agents, Conversations: s.Conversations, Contacts: s.Contacts,
 		Log: s.Log, Hub: hub, Metrics: m, MessagesPerMinute: opts.VisitorMessagesPerMinute, Burst: opts.VisitorBurst,
-		TrustedProxies: opts.TrustedProxies, GeoIP: opts.GeoIP, UserAgents: uaParser,
+		TrustedProxies: opts.TrustedProxies, GeoIP: opts.GeoIP, UserAgents: uaParser, Limits: opts.VisitorLimits,
 	})
 	s.Handler = httpapi.New(httpapi.Opts{
 		Logger: log, DB: opts.DB, Accounts: s.Accounts, Agents: s.Agents, Conversations: s.Conversations, Contacts: s.Contacts,
-		APIKeys: apiKeys, Log: s.Log, Hub: hub, Metrics: m, BaseURL: opts.BaseURL, Widget: widget, StreamRecheck: opts.StreamRecheck,
-		WidgetFiles: widgetFiles, DashboardFiles: dashboardFiles, TrustedProxies: opts.TrustedProxies,
+		APIKeys: apiKeys, Audit: s.Audit, Log: s.Log, Hub: hub, Metrics: m, BaseURL: opts.BaseURL, Widget: widget, StreamRecheck: opts.StreamRecheck,
+		WidgetFiles: widgetFiles, DashboardFiles: dashboardFiles, TrustedProxies: opts.TrustedProxies, Streams: opts.AgentStreams,
 	})
 	return s
 }
@@ -114,7 +122,12 @@ func New(opts Opts) *Server {
 // promises at least 7 days.
 const EventRetention = 8 * 24 * time.Hour
 
-// Run does the background work until ctx ends: pruning old events hourly.
+// AuditRetention is how long the security log keeps its entries; the API
+// promises at least 365 days.
+const AuditRetention = 366 * 24 * time.Hour
+
+// Run does the background work until ctx ends: pruning old events and
+// security log entries hourly.
 func (s *Server) Run(ctx context.Context) error {
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
@@ -123,6 +136,11 @@ func (s *Server) Run(ctx context.Context) error {
 			s.logger.Error("prune_events_failed", "err", err)
 		} else if n > 0 {
 			s.logger.Info("events_pruned", "count", n)
+		}
+		if n, err := s.Audit.Prune(ctx, AuditRetention); err != nil && ctx.Err() == nil {
+			s.logger.Error("prune_audit_failed", "err", err)
+		} else if n > 0 {
+			s.logger.Info("audit_pruned", "count", n)
 		}
 		select {
 		case <-ctx.Done():

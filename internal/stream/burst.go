@@ -18,10 +18,11 @@ const maxBurst = 64 << 10
 // through. The buffer is taken from a pool only for a burst, so an idle
 // socket holds none.
 type burstWriter struct {
-	conn net.Conn
-	mu   sync.Mutex
-	held int
-	buf  *[]byte
+	conn    net.Conn
+	mu      sync.Mutex
+	held    int
+	buf     *[]byte
+	timeout time.Duration // for a gathered burst to leave; 0: WriteTimeout
 }
 
 var burstBufs = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
@@ -46,6 +47,13 @@ func (b *burstWriter) Write(p []byte) (int, error) {
 	return b.conn.Write(p)
 }
 
+// setTimeout sets the time a gathered burst may take to leave.
+func (b *burstWriter) setTimeout(d time.Duration) {
+	b.mu.Lock()
+	b.timeout = d
+	b.mu.Unlock()
+}
+
 // hold starts a burst.
 func (b *burstWriter) hold() {
 	b.mu.Lock()
@@ -53,7 +61,7 @@ func (b *burstWriter) hold() {
 	b.mu.Unlock()
 }
 
-// release ends a burst and sends what it gathered, within writeTimeout.
+// release ends a burst and sends what it gathered, within the timeout.
 func (b *burstWriter) release() error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -70,7 +78,11 @@ func (b *burstWriter) flushLocked() error {
 	}
 	var err error
 	if len(*b.buf) > 0 {
-		b.conn.SetWriteDeadline(time.Now().Add(writeTimeout))
+		timeout := b.timeout
+		if timeout <= 0 {
+			timeout = WriteTimeout
+		}
+		b.conn.SetWriteDeadline(time.Now().Add(timeout))
 		_, err = b.conn.Write(*b.buf)
 		b.conn.SetWriteDeadline(time.Time{})
 	}

@@ -22,7 +22,11 @@ const MaxFrame = 64 << 10
 const (
 	pingEvery    = 30 * time.Second
 	recheckEvery = 15 * time.Second
-	writeTimeout = 10 * time.Second
+	// WriteTimeout is the default time one frame may take to leave: a
+	// client that stops reading fills its TCP buffers, its next write
+	// blocks, and after this long the socket is closed and everything it
+	// held (subscription, goroutines, buffers) is freed.
+	WriteTimeout = 10 * time.Second
 )
 
 // RestartReason is the reason of the close (1012) that ends every socket
@@ -31,16 +35,17 @@ const RestartReason = "server restarting: reconnect"
 
 // Conn is one open stream.
 type Conn struct {
-	ws     *websocket.Conn
-	out    *burstWriter
-	cancel context.CancelFunc
-	ctx    context.Context
+	ws      *websocket.Conn
+	out     *burstWriter
+	cancel  context.CancelFunc
+	ctx     context.Context
+	timeout time.Duration // for one frame to leave
 }
 
 // Send writes a frame (an ack, an error) to the client, from the reader
 // goroutine or from one its handler started (a chat box's send queue): a
 // client that sends faster than it reads is slowed down; one that does not
-// read at all is disconnected after writeTimeout.
+// read at all is disconnected after the write timeout.
 func (c *Conn) Send(frame []byte) {
 	if err := c.write(frame); err != nil {
 		c.cancel()
@@ -48,7 +53,7 @@ func (c *Conn) Send(frame []byte) {
 }
 
 func (c *Conn) write(frame []byte) error {
-	ctx, cancel := context.WithTimeout(c.ctx, writeTimeout)
+	ctx, cancel := context.WithTimeout(c.ctx, c.timeout)
 	defer cancel()
 	return c.ws.Write(ctx, websocket.MessageText, frame)
 }
@@ -69,6 +74,10 @@ type Options struct {
 	// agent may not).
 	Authorized   func(context.Context) bool
 	RecheckEvery time.Duration
+	// WriteTimeout bounds the time a frame (or a gathered burst, or a
+	// ping's answer) may take; past it the socket is closed (default
+	// WriteTimeout).
+	WriteTimeout time.Duration
 }
 
 // Serve runs the connection until the client leaves or ctx ends. The
@@ -88,11 +97,15 @@ func Serve(ctx context.Context, s *Socket, f *event.Follower, o Options) error {
 	life := ctx
 	ctx, cancel := context.WithCancel(context.WithoutCancel(life))
 	defer cancel()
+	if o.WriteTimeout <= 0 {
+		o.WriteTimeout = WriteTimeout
+	}
+	s.out.setTimeout(o.WriteTimeout)
 	defer context.AfterFunc(life, func() {
 		ws.Close(websocket.StatusServiceRestart, RestartReason)
 		cancel()
 	})()
-	c := &Conn{ws: ws, out: s.out, cancel: cancel, ctx: ctx}
+	c := &Conn{ws: ws, out: s.out, cancel: cancel, ctx: ctx, timeout: o.WriteTimeout}
 
 	err := o.Begin
 	if err == nil {
@@ -119,7 +132,7 @@ func Serve(ctx context.Context, s *Socket, f *event.Follower, o Options) error {
 
 	var ping *time.Timer
 	ping = time.AfterFunc(pingEvery, func() {
-		pctx, pcancel := context.WithTimeout(ctx, writeTimeout)
+		pctx, pcancel := context.WithTimeout(ctx, o.WriteTimeout)
 		err := ws.Ping(pctx)
 		pcancel()
 		if err != nil {

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/ua-parser/uap-go/uaparser"
 )
@@ -74,7 +75,43 @@ func (p *Parser) Parse(ua string, hints http.Header) Info {
 	if hints != nil {
 		applyHints(&info, hints)
 	}
+	// Names and versions come from whatever the client sent (hints are
+	// copied as given, and ua-parser captures parts of the header): keep
+	// them short, printable and, for versions, numeric.
+	info.Browser, info.OS = cleanName(info.Browser), cleanName(info.OS)
+	info.BrowserVersion, info.OSVersion = cleanVersion(info.BrowserVersion), cleanVersion(info.OSVersion)
 	return info
+}
+
+// maxField bounds every name and version, in characters.
+const maxField = 64
+
+// cleanName drops invalid UTF-8 and control and format characters (such
+// as bidi overrides) and bounds the length.
+func cleanName(s string) string {
+	var b strings.Builder
+	n := 0
+	for _, r := range strings.ToValidUTF8(s, "") {
+		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
+			continue
+		}
+		if n == maxField {
+			break
+		}
+		b.WriteRune(r)
+		n++
+	}
+	return strings.TrimSpace(b.String())
+}
+
+// cleanVersion keeps the leading digits-and-dots part of a version
+// ("17.4" of "17.4b2"), without a trailing dot, bounded in length.
+func cleanVersion(s string) string {
+	end := 0
+	for end < len(s) && end < maxField && (s[end] >= '0' && s[end] <= '9' || s[end] == '.' && end > 0 && s[end-1] != '.') {
+		end++
+	}
+	return strings.TrimRight(s[:end], ".")
 }
 
 // trimZeros joins the version parts, dropping trailing zero parts: frozen

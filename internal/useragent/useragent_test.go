@@ -2,7 +2,11 @@ package useragent
 
 import (
 	"net/http"
+	"regexp"
+	"strings"
 	"testing"
+	"unicode"
+	"unicode/utf8"
 )
 
 func newParser(t testing.TB) *Parser {
@@ -103,17 +107,52 @@ func TestBrandSkipsGreaseAndPrefersNamedBrand(t *testing.T) {
 	}
 }
 
+// Whatever a browser (or anyone) sends as User-Agent and client hints, the
+// visitor card gets short, valid UTF-8 names without control characters,
+// versions made of digits and dots only, and a known device type.
 func FuzzParse(f *testing.F) {
 	p := newParser(f)
-	f.Add("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36", `"Google Chrome";v="131", "Not_A Brand";v="24"`, `"Windows"`, `"15.0.0"`)
-	f.Add("", `"\`, `"`, `.`)
-	f.Fuzz(func(t *testing.T, ua, brands, platform, version string) {
+	f.Add("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36", `"Google Chrome";v="131", "Not_A Brand";v="24"`, `"Windows"`, `"15.0.0"`, "?0")
+	f.Add("", `"\`, `"`, `.`, "?1")
+	f.Add("Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1", "", "", "", "")
+	f.Add("curl/8.5.0", `"Brave";v="1.2<script>"`, `"macOS"`, `"14.<b>"`, "?0")
+	f.Add("Mozilla/5.0", `"`+strings.Repeat("Ä", 300)+`";v="`+strings.Repeat("9", 300)+`"`, `"Linux"`, strings.Repeat("1.", 200), "")
+	f.Add("Mozilla/5.0", "\"\xff\xfe\";v=\"1\"", `"Android"`, "\"13\x00.0\"", "?1")
+	f.Add("Mozilla/5.0", "\"Evil\u202eBrand\tName\";v=\"2\"", `"Chrome OS"`, `"-1.5"`, "")
+	f.Add("Mozilla/5.0 (X11; Linux x86_64) "+strings.Repeat("Foo/1.0 ", 200), "", "", "", "")
+	f.Add("Opera/9.80 (J2ME/MIDP; Opera Mini/"+strings.Repeat("9", 50)+"/28.2555; U; ru) Presto/2.8.119 Version/11.10", "", "", "", "")
+	f.Add("Mozilla/5.0 (compatible; \xff\xfeBot/2.1; +http://x)", "", "", "", "")
+	f.Fuzz(func(t *testing.T, ua, brands, platform, version, mobile string) {
 		h := http.Header{}
 		h.Set("Sec-CH-UA", brands)
 		h.Set("Sec-CH-UA-Full-Version-List", brands)
 		h.Set("Sec-CH-UA-Platform", platform)
 		h.Set("Sec-CH-UA-Platform-Version", version)
-		h.Set("Sec-CH-UA-Mobile", "?1")
-		p.Parse(ua, h)
+		h.Set("Sec-CH-UA-Mobile", mobile)
+		for _, hints := range []http.Header{nil, h} {
+			info := p.Parse(ua, hints)
+			for name, v := range map[string]string{"browser": info.Browser, "os": info.OS, "browser_version": info.BrowserVersion, "os_version": info.OSVersion} {
+				if !utf8.ValidString(v) || utf8.RuneCountInString(v) > maxField {
+					t.Fatalf("Parse(%q, %v).%s = %q: want valid UTF-8 of at most %d characters", ua, hints, name, v, maxField)
+				}
+				for _, r := range v {
+					if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
+						t.Fatalf("Parse(%q, %v).%s = %q holds the control or format character %U", ua, hints, name, v, r)
+					}
+				}
+			}
+			for name, v := range map[string]string{"browser_version": info.BrowserVersion, "os_version": info.OSVersion} {
+				if v != "" && !versionRE.MatchString(v) {
+					t.Fatalf("Parse(%q, %v).%s = %q: want digits and dots", ua, hints, name, v)
+				}
+			}
+			switch info.Device {
+			case "", Desktop, Mobile, Tablet, Bot:
+			default:
+				t.Fatalf("Parse(%q, %v).device = %q", ua, hints, info.Device)
+			}
+		}
 	})
 }
+
+var versionRE = regexp.MustCompile(`^[0-9]+(\.[0-9]+)*$`)

@@ -19,7 +19,7 @@ func (a *API) arrived(ctx context.Context, v contact.Visitor) {
 	vs, err := a.Contacts.Online(ctx, v.AccountID, []string{v.ID})
 	if err != nil || len(vs) == 0 {
 		if err != nil {
-			a.log.Warn("visitor_online_failed", "visitor_id", v.ID, "err", err)
+			a.rare.warn("visitor_online_failed", "visitor_id", v.ID, "err", err)
 		}
 		return
 	}

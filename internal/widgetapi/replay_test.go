@@ -88,8 +88,8 @@ func TestVisitorReplayIsTheLiveStream(t *testing.T) {
 	}
 	// Another contact has the shop's user id u1; v signing in as u1 folds
 	// v's contact into it, which moves (and updates) v's conversations.
-	e.Must(http.StatusOK, "POST", "/widget/v1/identify", other.Token, map[string]any{"user_id": "u1"})
-	e.Must(http.StatusOK, "POST", "/widget/v1/identify", v.Token, map[string]any{"user_id": "u1", "name": "Vera"})
+	e.IdentifyUser(acc, other, "u1", nil)
+	e.IdentifyUser(acc, v, "u1", map[string]any{"name": "Vera"})
 	reply(first, "about the first question", "text") // reopens it
 	reply(second, "the last word", "text")
 

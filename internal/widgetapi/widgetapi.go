@@ -8,7 +8,9 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"net"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -50,14 +52,71 @@ type Opts struct {
 	GeoIP *geo.DB
 	// UserAgents parses User-Agents; nil leaves browser and OS unknown.
 	UserAgents *useragent.Parser
+	// Limits bound what one visitor, address and socket may do.
+	Limits Limits
+}
+
+// Limits bound the chat box API, which anyone may call: per visitor, per
+// client address and per socket. Zero fields take the defaults, chosen so
+// that people never meet them: a shopper clicking fast through a shop, a
+// visitor with many tabs, hundreds of visitors behind one carrier NAT.
+// They are kept in memory by each server process.
+type Limits struct {
+	// PageViewBurst page views a visitor may report at once, and
+	// PageViewsPerMinute more a minute (defaults 20 and 30: one every
+	// 2 s). Beyond, page views are dropped, not stored.
+	PageViewBurst      int
+	PageViewsPerMinute int
+	// NewVisitorBurst new visitors (a session without a valid
+	// visitor_token) one client address may start at once, and
+	// NewVisitorsPerMinute more a minute (defaults 300 and 60). IPv6
+	// addresses count per /64. Returning visitors are never refused.
+	NewVisitorBurst      int
+	NewVisitorsPerMinute int
+	// SocketsPerVisitor and SocketsPerAddress bound the chat box sockets
+	// open at once (defaults 10 and 500).
+	SocketsPerVisitor int
+	SocketsPerAddress int
+	// WriteTimeout bounds the time a frame may take to reach a chat box;
+	// past it the socket is closed (default stream.WriteTimeout, 10 s).
+	WriteTimeout time.Duration
+	// TypingEvery is the shortest time between two typing frames of one
+	// socket passed on to the agents (default stream.TypingEvery, 1.5 s).
+	TypingEvery time.Duration
+}
+
+// withDefaults fills the zero fields.
+func (l Limits) withDefaults() Limits {
+	def := func(v *int, d int) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	def(&l.PageViewBurst, 20)
+	def(&l.PageViewsPerMinute, 30)
+	def(&l.NewVisitorBurst, 300)
+	def(&l.NewVisitorsPerMinute, 60)
+	def(&l.SocketsPerVisitor, 10)
+	def(&l.SocketsPerAddress, 500)
+	if l.WriteTimeout <= 0 {
+		l.WriteTimeout = stream.WriteTimeout
+	}
+	if l.TypingEvery <= 0 {
+		l.TypingEvery = stream.TypingEvery
+	}
+	return l
 }
 
 // API is the visitor API handler.
 type API struct {
 	Opts
-	log     *slog.Logger
-	mux     *http.ServeMux
-	limiter *bucketLimiter
+	log      *slog.Logger
+	rare     *rareLog
+	mux      *http.ServeMux
+	limiter  *bucketLimiter[string]     // messages, per visitor
+	pages    *bucketLimiter[string]     // page views, per visitor
+	arrivals *bucketLimiter[netip.Addr] // new visitors, per network
+	sockets  stream.Quota               // open sockets, per visitor and network
 }
 
 // New builds the visitor API.
@@ -68,7 +127,13 @@ func New(opts Opts) *API {
 	if opts.Burst <= 0 {
 		opts.Burst = 30
 	}
-	a := &API{Opts: opts, log: opts.Logger, mux: http.NewServeMux(), limiter: newBucketLimiter(opts.MessagesPerMinute, opts.Burst)}
+	opts.Limits = opts.Limits.withDefaults()
+	l := opts.Limits
+	a := &API{Opts: opts, log: opts.Logger, rare: &rareLog{log: opts.Logger}, mux: http.NewServeMux(),
+		limiter:  newBucketLimiter[string](perMinute(opts.MessagesPerMinute), opts.Burst),
+		pages:    newBucketLimiter[string](perMinute(l.PageViewsPerMinute), l.PageViewBurst),
+		arrivals: newBucketLimiter[netip.Addr](perMinute(l.NewVisitorsPerMinute), l.NewVisitorBurst),
+	}
 	a.mux.HandleFunc("POST /widget/v1/session", a.session)
 	a.mux.HandleFunc("POST /widget/v1/messages", a.visitor(a.postMessage))
 	a.mux.HandleFunc("GET /widget/v1/messages", a.visitor(a.listMessages))
@@ -129,8 +194,7 @@ func (a *API) visitor(h http.HandlerFunc) http.HandlerFunc {
 // client describes the visitor's browser from the request: the address
 // (behind trusted proxies only), its location, and the User-Agent with its
 // client hints.
-func (a *API) client(r *http.Request) contact.Client {
-	addr := a.TrustedProxies.Addr(r)
+func (a *API) client(r *http.Request, addr netip.Addr) contact.Client {
 	c := contact.Client{UserAgent: r.UserAgent(), Location: a.GeoIP.Lookup(addr), Agent: a.UserAgents.Parse(r.UserAgent(), r.Header)}
 	if addr.IsValid() {
 		c.IP = addr.String()
@@ -164,10 +228,38 @@ func (a *API) session(w http.ResponseWriter, r *http.Request) {
 		respond.Error(w, r, a.log, err)
 		return
 	}
-	v, token, err := a.Contacts.ClientSession(r.Context(), acc.ID, in.VisitorToken, a.client(r), in.Page)
+	// A returning visitor is never refused; a new one is counted against
+	// its network, whose people all share one bucket (a carrier NAT's
+	// hundreds fit in it). Only a new visitor costs rows, so only a new
+	// one is limited.
+	now, addr := time.Now(), a.TrustedProxies.Addr(r)
+	returning := ""
+	if in.VisitorToken != "" {
+		known, err := a.Contacts.VisitorByToken(r.Context(), in.VisitorToken)
+		switch {
+		case err == nil && known.AccountID == acc.ID:
+			returning = known.ID
+		case err != nil && !errors.Is(err, apperr.ErrUnauthorized):
+			respond.Error(w, r, a.log, err)
+			return
+		}
+	}
+	if returning == "" {
+		if ok, wait := a.arrivals.allow(network(addr), now); !ok {
+			a.hintProxy(r, addr)
+			respond.Error(w, r, a.log, apperr.RateLimited("too many new visitors from your network; try again shortly", wait))
+			return
+		}
+	} else if in.Page != nil && !a.allowPage(returning, now) {
+		in.Page = nil // over the page view limit: the session starts, the page is not kept
+	}
+	v, token, err := a.Contacts.ClientSession(r.Context(), acc.ID, in.VisitorToken, a.client(r, addr), in.Page)
 	if err != nil {
 		respond.Error(w, r, a.log, err)
 		return
+	}
+	if returning == "" && in.Page != nil {
+		a.allowPage(v.ID, now) // a new visitor's first page counts too
 	}
 	out := sessionResponse{VisitorToken: token, VisitorID: v.ID, ContactID: v.ContactID, AccountName: acc.Name}
 	c, err := a.Conversations.VisitorConversation(r.Context(), v)
@@ -191,7 +283,8 @@ func (a *API) session(w http.ResponseWriter, r *http.Request) {
 
 // store stores a message from the socket's send queue and answers with
 // its ack, or an error frame.
-func (a *API) store(ctx context.Context, c *stream.Conn, v contact.Visitor, p pendingSend) {
+// onStored, when set, learns the stored message.
+func (a *API) store(ctx context.Context, c *stream.Conn, v contact.Visitor, p pendingSend, onStored func(*conversation.Message)) {
 	m, _, err := a.send(ctx, v, p.text, p.clientID)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -199,10 +292,13 @@ func (a *API) store(ctx context.Context, c *stream.Conn, v contact.Visitor, p pe
 		}
 		_, d := respond.Classify(err)
 		if d.Code == "internal" {
-			a.log.Error("visitor_send_failed", "visitor_id", v.ID, "err", err)
+			a.rare.error("visitor_send_failed", "visitor_id", v.ID, "err", err)
 		}
 		c.Send(stream.ErrorFrame(p.clientID, d.Code, d.Message))
 		return
+	}
+	if onStored != nil {
+		onStored(m)
 	}
 	b, _ := json.Marshal(m)
 	c.Send(stream.AckFrame(p.clientID, b))
@@ -287,11 +383,27 @@ func (a *API) identify(w http.ResponseWriter, r *http.Request) {
 		respond.Error(w, r, a.log, err)
 		return
 	}
+	verified := false
+	if userID != "" {
+		verified, err = a.Accounts.CheckUser(r.Context(), v.AccountID, userID, in.UserHash)
+	}
 	var c contact.Contact
-	if userID == "" {
-		c, err = a.Contacts.Identify(r.Context(), v.AccountID, v.ContactID, p)
-	} else if err = a.Accounts.CheckUser(r.Context(), v.AccountID, userID, in.UserHash); err == nil {
+	switch {
+	case err != nil:
+	case verified:
 		c, v, err = a.Contacts.IdentifyUser(r.Context(), v, userID, p)
+	default:
+		// An unsigned user id proves nothing: anyone can type one into
+		// the console. It never joins, shows or changes the contact of
+		// that user; the agents see it on this visitor's own card as a
+		// claim.
+		if userID != "" {
+			if p.Variables == nil {
+				p.Variables = map[string]string{}
+			}
+			p.Variables[UnverifiedUserIDVariable] = userID
+		}
+		c, err = a.Contacts.Identify(r.Context(), v.AccountID, v.ContactID, p)
 	}
 	if err != nil {
 		respond.Error(w, r, a.log, err)
@@ -302,6 +414,10 @@ func (a *API) identify(w http.ResponseWriter, r *http.Request) {
 	}
 	respond.JSON(w, http.StatusOK, c.Public())
 }
+
+// UnverifiedUserIDVariable is the contact variable that keeps a user id a
+// visitor claimed without a valid user_hash.
+const UnverifiedUserIDVariable = "unverified_user_id"
 
 // userIDText reads the site's user id: a string, or a number as written.
 func userIDText(raw json.RawMessage) (string, error) {
@@ -349,24 +465,39 @@ func (a *API) stream(w http.ResponseWriter, r *http.Request) {
 		}
 		after = n
 	}
+	// An open socket costs memory and a goroutine for as long as it
+	// stays open: a visitor's tabs, and the visitors of one network, may
+	// hold only so many. Refused before anything else is done.
+	caps := []stream.Cap{{Key: "visitor " + v.ID, Max: a.Limits.SocketsPerVisitor},
+		{Key: "network " + network(a.TrustedProxies.Addr(r)).String(), Max: a.Limits.SocketsPerAddress}}
+	if !a.sockets.Take(caps...) {
+		a.hintProxy(r, a.TrustedProxies.Addr(r))
+		respond.Error(w, r, a.log, apperr.RateLimited("too many chat box connections are open; close some tabs or try again shortly", 5*time.Second))
+		return
+	}
 	// Subscribe and fix the starting point before the upgrade completes:
 	// whatever commits once the client sees its socket open is delivered.
 	f := event.Follow(a.Log, a.Hub, v.AccountID, v.ID)
 	begin := f.Begin(r.Context(), after)
 	if begin != nil && !errors.Is(begin, event.ErrReset) {
 		f.Close()
+		a.sockets.Release(caps...)
 		respond.Error(w, r, a.log, begin)
 		return
 	}
 	ws, err := stream.Accept(w, r, &websocket.AcceptOptions{InsecureSkipVerify: true})
 	if err != nil {
 		f.Close()
+		a.sockets.Release(caps...)
 		return
 	}
 	// The socket is served on a goroutine of its own and this handler
 	// returns: an idle chat box then holds no request, no handler stack.
 	ctx := stream.Lifetime(r)
-	go a.serveVisitor(ctx, ws, f, v, begin)
+	go func() {
+		defer a.sockets.Release(caps...)
+		a.serveVisitor(ctx, ws, f, v, begin)
+	}()
 }
 
 // serveVisitor runs an accepted visitor socket until it closes.
@@ -378,7 +509,9 @@ func (a *API) serveVisitor(ctx context.Context, ws *stream.Socket, f *event.Foll
 	}
 	a.announce(v, true)
 	a.arrived(ctx, v)
+	s := a.newSocket(ctx, v)
 	defer func() {
+		s.close()
 		f.Close()
 		online := a.Hub.VisitorOnline(v.AccountID, v.ID)
 		a.announce(v, online)
@@ -388,7 +521,7 @@ func (a *API) serveVisitor(ctx context.Context, ws *stream.Socket, f *event.Foll
 	}()
 	// Every close is logged, a clean one (nil err) too: whether the
 	// client's close or a failed write ends the socket first is a race.
-	err := stream.Serve(ctx, ws, f, stream.Options{Begin: begin, Handle: a.frame(v)})
+	err := stream.Serve(ctx, ws, f, stream.Options{Begin: begin, Handle: s.frame, WriteTimeout: a.Limits.WriteTimeout})
 	a.log.Debug("visitor_stream_closed", "visitor_id", v.ID, "err", err)
 }
 
@@ -398,43 +531,23 @@ func (a *API) announce(v contact.Visitor, online bool) {
 	a.Hub.Publish(&event.Event{AccountID: v.AccountID, AgentFrame: event.Frame("presence", 0, b)})
 }
 
-// frame handles what the chat box sends over its socket. Messages are
-// stored in order by the socket's send queue, made on its first message.
-func (a *API) frame(v contact.Visitor) stream.Handler {
-	var q *sendQueue
-	return func(ctx context.Context, c *stream.Conn, data []byte) {
-		f, err := parseFrame(data)
-		if err != nil {
-			c.Send(stream.ErrorFrame("", "bad_request", "frame is not valid JSON"))
-			return
-		}
-		switch f.Type {
-		case "message.send":
-			if f.ClientID == "" {
-				c.Send(stream.ErrorFrame("", "invalid", "message.send needs a client_id"))
-				return
-			}
-			if q == nil {
-				q = &sendQueue{store: func(p pendingSend) { a.store(ctx, c, v, p) }}
-			}
-			if !q.push(pendingSend{clientID: f.ClientID, text: f.Text}) {
-				c.Send(stream.ErrorFrame(f.ClientID, "unavailable", "the server is busy storing your earlier messages; send this one again shortly"))
-			}
-		case "typing":
-			conv, err := a.Conversations.VisitorConversation(ctx, v)
-			if err != nil {
-				return // typing before the first message: nobody to tell
-			}
-			b, _ := json.Marshal(map[string]any{"conversation_id": conv.ID, "sender_type": "visitor", "visitor_id": v.ID, "on": f.On})
-			a.Hub.Publish(&event.Event{AccountID: v.AccountID, AgentFrame: event.Frame("typing", 0, b)})
-		case "page.view":
-			if err := a.Contacts.PageView(ctx, v, contact.Page{URL: f.URL, Title: f.Title, Referrer: f.Referrer}); err != nil {
-				a.log.Error("page_view_failed", "visitor_id", v.ID, "err", err)
-				return
-			}
-			a.arrived(ctx, v)
-		default:
-			c.Send(stream.ErrorFrame(f.ClientID, "bad_request", "unknown frame type; expected message.send, typing or page.view"))
-		}
+// hintProxy tells the operator, once in a while, when a limit per client
+// address refuses a request that came through a proxy Parley does not
+// trust: then every visitor seems to come from the proxy's address and
+// they all share its limits.
+func (a *API) hintProxy(r *http.Request, addr netip.Addr) {
+	if r.Header.Get("X-Forwarded-For") == "" {
+		return
 	}
+	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil && host == addr.String() {
+		a.rare.warn("client_limit_behind_untrusted_proxy", "addr", addr.String(),
+			"hint", "requests carry X-Forwarded-For from a peer not in --trusted-proxies: every visitor behind it shares one address's limits")
+	}
+}
+
+// allowPage takes one of the visitor's page views, false when over the
+// limit.
+func (a *API) allowPage(visitorID string, now time.Time) bool {
+	ok, _ := a.pages.allow(visitorID, now)
+	return ok
 }

@@ -9,6 +9,7 @@ describe('routes', () => {
 
   it('parses the settings pages and keeps the old ones', () => {
     expect(parse('/settings/api')).toEqual({ name: 'apiSettings' });
+    expect(parse('/settings/security')).toEqual({ name: 'securitySettings' });
     expect(parse('/settings/widget')).toEqual({ name: 'settings' });
     expect(parse('/conversations/abc')).toEqual({ name: 'conversations', id: 'abc' });
     expect(parse('/conversations?x=1')).toEqual({ name: 'conversations', id: null });

@@ -1,6 +1,6 @@
 // The typed HTTP client: cookie session + CSRF header on every non-GET call.
 import type {
-  Account, Agent, ApiKey, Contact, Conversation, Counts, Identity, Message, NewApiKey, OnlineVisitor, Page, PageViews,
+  Account, Agent, ApiKey, AuditEvent, Contact, Conversation, Counts, Identity, Message, NewApiKey, OnlineVisitor, Page, PageViews,
   Status, View, WidgetSettings,
 } from './types';
 
@@ -166,6 +166,13 @@ export class Client {
   }
   rotateIdentitySecret() {
     return this.request<Identity>('POST', '/api/v1/identity/secret');
+  }
+
+  /** The security log, newest first (the owner only). */
+  audit(cursor = '', limit = 50) {
+    const q = new URLSearchParams({ limit: String(limit) });
+    if (cursor) q.set('cursor', cursor);
+    return this.request<Page<AuditEvent>>('GET', `/api/v1/audit?${q}`);
   }
 }
 

@@ -1,6 +1,11 @@
 // Who may do what (docs/api.md "Who may do what").
 import type { Agent, Conversation } from './types';
 
+/** The security log is the owner's only. */
+export function isOwner(me: Pick<Agent, 'role'> | null | undefined): boolean {
+  return me?.role === 'owner';
+}
+
 export function isManager(me: Pick<Agent, 'role'> | null | undefined): boolean {
   return me?.role === 'owner' || me?.role === 'admin';
 }

@@ -6,6 +6,7 @@ export type Route =
   | { name: 'team' }
   | { name: 'settings' }
   | { name: 'apiSettings' }
+  | { name: 'securitySettings' }
   | { name: 'profile' };
 
 /** The route of a path, which may carry a query (`/visitors?contact=ID`). */
@@ -19,6 +20,7 @@ export function parse(path: string): Route {
   if (p === '/team') return { name: 'team' };
   if (p === '/settings' || p === '/settings/widget') return { name: 'settings' };
   if (p === '/settings/api') return { name: 'apiSettings' };
+  if (p === '/settings/security') return { name: 'securitySettings' };
   if (p === '/profile') return { name: 'profile' };
   const m = /^\/conversations\/([^/]+)$/.exec(p);
   if (m?.[1]) return { name: 'conversations', id: decodeURIComponent(m[1]) };

@@ -184,6 +184,19 @@ export interface Counts {
   resolved: number;
 }
 
+/** One entry of the owner's security log (GET /api/v1/audit). */
+export interface AuditEvent {
+  id: string;
+  account_id: string;
+  created_at: string;
+  actor: { type: 'agent' | 'api_key' | 'system' | 'anonymous' | string; id: string; name: string; email: string };
+  action: string;
+  target: { type: string; id: string; label: string };
+  ip: string;
+  user_agent: string;
+  details: Record<string, unknown>;
+}
+
 export interface Page<T> {
   items: T[];
   next_cursor: string;
