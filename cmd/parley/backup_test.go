@@ -91,9 +91,21 @@ func TestBackupWhileServingRestoresEveryAcknowledgedMessage(t *testing.T) {
 	if err != nil {
 		t.Fatalf("parley backup: %v\n%s", err, out)
 	}
-	t.Logf("backed up with %d messages acknowledged and %d in flight, in %v", len(before), inFlight, took)
+	ackedDuring := -len(before)
+	for _, v := range visitors {
+		v.mu.Lock()
+		ackedDuring += len(v.acked)
+		v.mu.Unlock()
+	}
+	t.Logf("backed up with %d messages acknowledged and %d in flight, in %v; %d more acknowledged meanwhile", len(before), inFlight, took, ackedDuring)
+	if ackedDuring == 0 {
+		t.Error("no message was acknowledged while the backup ran: it held up the server's writes")
+	}
 	if inFlight == 0 {
 		t.Fatal("no message was in flight when the backup began; the test proves nothing")
+	}
+	if info, err := os.Stat(backup); err != nil || info.Mode().Perm() != 0o600 {
+		t.Errorf("the backup file is %v (%v), want mode 0600: it holds every conversation", info.Mode(), err)
 	}
 	waitAcks(100) // the server went on writing
 	if out, err := parleyCmd(t, tg, "backup", "--data", tg.DataDir, "--out", backup); err == nil || !strings.Contains(out, "already exists") {

@@ -30,17 +30,24 @@ func TestServeRefusesAReadOnlyDataDirectory(t *testing.T) {
 	}
 	os.Chmod(data, 0o555)
 
-	cmd := exec.Command(bin, "serve", "--data", data, "--addr", "localhost:80800", "--base-url", "chat.example.com", "--log-level", "loud")
-	cmd.Env = parleyEnv(testdb.Target{})
-	if os.Geteuid() == 0 {
-		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	run := func(args ...string) ([]byte, error) {
+		cmd := exec.Command(bin, args...)
+		cmd.Env = parleyEnv(testdb.Target{})
+		if os.Geteuid() == 0 {
+			cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+		}
+		return cmd.CombinedOutput()
 	}
-	out, err := cmd.CombinedOutput()
+	notWritable := "data directory " + data + " is not writable: open: permission denied"
+	if out, err := run("account", "create", "--data", data, "--name", "Shop", "--owner-email", "a@example.com", "--owner-password", "long enough"); err == nil || !strings.Contains(string(out), notWritable) {
+		t.Errorf("parley account create on a read-only data directory = %v:\n%s\nwant it to say %q", err, out, notWritable)
+	}
+	out, err := run("serve", "--data", data, "--addr", "localhost:80800", "--base-url", "chat.example.com", "--log-level", "loud")
 	if err == nil {
 		t.Fatalf("parley serve on a read-only data directory started:\n%s", out)
 	}
 	for _, want := range []string{
-		"data directory " + data + " is not writable: open: permission denied",
+		notWritable,
 		`--addr / PARLEY_ADDR "localhost:80800"`,
 		`--base-url / PARLEY_BASE_URL "chat.example.com"`,
 		`PARLEY_LOG_LEVEL must be debug, info, warn or error, not "loud"`,

@@ -275,7 +275,7 @@ func createAccount(args []string, stdout, stderr io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if err := cfg.Validate(false); err != nil {
+	if err := errors.Join(cfg.Validate(false), cfg.CheckDataDir()); err != nil {
 		return fmt.Errorf("configuration:\n%w", err)
 	}
 	log := newLogger(cfg, stderr)

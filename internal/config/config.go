@@ -222,12 +222,22 @@ func (c *Config) Validate(serve bool) error {
 	if c.LoginFailuresPerAddress != 0 && c.LoginFailuresPerAddress < 5 {
 		add("PARLEY_LOGIN_FAILURES_PER_ADDRESS must be an integer of at least 5 (0: the default, 100)")
 	}
-	if c.DatabaseURL == "" && c.DataDir != "" {
-		if err := checkWritable(c.DataDir); err != nil {
-			add("data directory %s is not writable: %v", c.DataDir, err)
-		}
+	if err := c.CheckDataDir(); err != nil {
+		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
+}
+
+// CheckDataDir reports, with SQLite, whether the data directory can be
+// written, by writing to it.
+func (c *Config) CheckDataDir() error {
+	if c.DatabaseURL != "" || c.DataDir == "" {
+		return nil
+	}
+	if err := checkWritable(c.DataDir); err != nil {
+		return fmt.Errorf("data directory %s is not writable: %v", c.DataDir, err)
+	}
+	return nil
 }
 
 // checkAddr accepts host:port or :port with a port number.

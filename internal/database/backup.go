@@ -39,6 +39,13 @@ func Backup(ctx context.Context, dataDir, out string) (int64, error) {
 	}
 	partial := out + ".partial"
 	os.Remove(partial) // left by a backup that was cut off
+	// The copy holds every conversation: readable by its owner only.
+	// VACUUM INTO writes into an empty file and keeps its mode.
+	f, err := os.OpenFile(partial, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return 0, err
+	}
+	f.Close()
 	conn, err := sql.Open("sqlite", "file:"+src+"?_pragma=busy_timeout(10000)")
 	if err != nil {
 		return 0, err

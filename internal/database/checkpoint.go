@@ -56,8 +56,9 @@ type checkpointer struct {
 	restart atomic.Bool
 	// frames is the log's size in pages at the last checkpoint.
 	frames atomic.Int64
-	// restartAt is restartFrames (smaller in tests).
-	restartAt int64
+	// restartAt is restartFrames (smaller in tests, which set it while
+	// the checkpointer runs).
+	restartAt atomic.Int64
 	// restartConn is the writer's connection for restarting the log; it
 	// waits at most restartWait for readers.
 	restartConn *sql.DB
@@ -65,8 +66,8 @@ type checkpointer struct {
 }
 
 func newCheckpointer(conn, restartConn *sql.DB) *checkpointer {
-	c := &checkpointer{conn: conn, restartConn: restartConn, kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}),
-		restartAt: restartFrames}
+	c := &checkpointer{conn: conn, restartConn: restartConn, kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
+	c.restartAt.Store(restartFrames)
 	go c.run()
 	return c
 }
@@ -89,7 +90,7 @@ func (c *checkpointer) run() {
 		}
 		if frames, err := checkpoint(c.conn); err == nil {
 			c.frames.Store(frames)
-			c.restart.Store(frames >= c.restartAt)
+			c.restart.Store(frames >= c.restartAt.Load())
 		}
 		select {
 		case <-time.After(checkpointEvery):
@@ -114,7 +115,8 @@ func (c *checkpointer) beforeBatch() bool {
 		return false
 	}
 	mode := "PASSIVE"
-	if c.frames.Load() >= hardLimit*c.restartAt {
+	restartAt := c.restartAt.Load()
+	if c.frames.Load() >= hardLimit*restartAt {
 		mode = "RESTART"
 	}
 	busy, frames, copied, err := walCheckpoint(c.restartConn, mode)
@@ -124,7 +126,7 @@ func (c *checkpointer) beforeBatch() bool {
 	c.frames.Store(frames)
 	switch {
 	case busy == 0 && copied == frames, // all copied: the next write starts the log again
-		frames < c.restartAt/2: // it already has
+		frames < restartAt/2: // it already has
 		c.restart.Store(false)
 	}
 	return true

@@ -4,7 +4,7 @@ import "errors"
 
 // SetRestartFrames lowers the log size at which the writer restarts the
 // SQLite write-ahead log, so a test can cross it with little data.
-func (db *DB) SetRestartFrames(n int64) { db.ckpt.restartAt = n }
+func (db *DB) SetRestartFrames(n int64) { db.ckpt.restartAt.Store(n) }
 
 // LogFrames is the log's size in pages at the last checkpoint.
 func (db *DB) LogFrames() int64 { return db.ckpt.frames.Load() }
