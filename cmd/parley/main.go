@@ -25,6 +25,7 @@ import (
 	"github.com/parley-chat/parley/internal/httpapi"
 	"github.com/parley-chat/parley/internal/server"
 	"github.com/parley-chat/parley/internal/stream"
+	"github.com/parley-chat/parley/internal/widgetapi"
 )
 
 const usage = `Parley — live chat and customer conversations.
@@ -125,7 +126,16 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	srv := server.New(server.Opts{DB: db, Logger: log, BaseURL: cfg.BaseURL,
 		VisitorMessagesPerMinute: cfg.VisitorMessagesPerMinute, VisitorBurst: cfg.VisitorBurst,
 		TrustedProxies: cfg.TrustedProxies, GeoIP: geoDB, MetricsToken: cfg.MetricsToken,
-		SignIn: agent.Options{MaxHashes: cfg.PasswordHashes, Limits: agent.Limits{PerAddress: cfg.LoginFailuresPerAddress}}})
+		SignIn: agent.Options{MaxHashes: cfg.PasswordHashes, Limits: agent.Limits{PerAddress: cfg.LoginFailuresPerAddress}},
+		VisitorLimits: widgetapi.Limits{
+			PageViewsPerMinute: cfg.Limits.PageViewsPerMinute, PageViewBurst: cfg.Limits.PageViewBurst,
+			NewVisitorsPerMinute: cfg.Limits.NewVisitorsPerMinute, NewVisitorBurst: cfg.Limits.NewVisitorBurst,
+			SocketsPerVisitor: cfg.Limits.SocketsPerVisitor, SocketsPerAddress: cfg.Limits.SocketsPerAddress,
+			WriteTimeout: cfg.Limits.StreamWriteTimeout,
+		},
+		AgentStreams: httpapi.StreamLimits{PerToken: cfg.Limits.AgentSocketsPerToken, PerAgent: cfg.Limits.AgentSocketsPerAgent,
+			PerAccount: cfg.Limits.AgentSocketsPerAcct, WriteTimeout: cfg.Limits.StreamWriteTimeout},
+	})
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {

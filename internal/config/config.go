@@ -37,6 +37,9 @@ type Config struct {
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For is
 	// believed; empty trusts none.
 	TrustedProxies clientip.Proxies
+	// Limits bound the anonymous chat box API and the sockets; see
+	// docs/security.md for each.
+	Limits Limits
 	// PasswordHashes bounds the password hashes (argon2id, 19 MiB each)
 	// running at once; 0 means one per core Go uses.
 	PasswordHashes int
@@ -61,6 +64,16 @@ type Config struct {
 	// applies to WebSockets once they are open.
 	ReadTimeout  time.Duration
 	WriteTimeout time.Duration
+}
+
+// Limits bound the anonymous chat box API and the sockets, each per
+// process (see docs/security.md).
+type Limits struct {
+	PageViewsPerMinute, PageViewBurst                               int
+	NewVisitorsPerMinute, NewVisitorBurst                           int
+	SocketsPerVisitor, SocketsPerAddress                            int
+	AgentSocketsPerToken, AgentSocketsPerAgent, AgentSocketsPerAcct int
+	StreamWriteTimeout                                              time.Duration
 }
 
 // GeoIPPath is the City database to read.
@@ -90,6 +103,18 @@ func (c *Config) RegisterServe(fs *flag.FlagSet) {
 	c.AccountName = env("PARLEY_ACCOUNT_NAME", "My shop")
 	c.VisitorMessagesPerMinute = envInt("PARLEY_VISITOR_MESSAGES_PER_MINUTE", 60)
 	c.VisitorBurst = envInt("PARLEY_VISITOR_BURST", 30)
+	c.Limits = Limits{
+		PageViewsPerMinute:   envPositive("PARLEY_VISITOR_PAGE_VIEWS_PER_MINUTE", 30),
+		PageViewBurst:        envPositive("PARLEY_VISITOR_PAGE_VIEW_BURST", 20),
+		NewVisitorsPerMinute: envPositive("PARLEY_NEW_VISITORS_PER_MINUTE", 60),
+		NewVisitorBurst:      envPositive("PARLEY_NEW_VISITOR_BURST", 300),
+		SocketsPerVisitor:    envPositive("PARLEY_VISITOR_SOCKETS_PER_VISITOR", 10),
+		SocketsPerAddress:    envPositive("PARLEY_VISITOR_SOCKETS_PER_ADDRESS", 500),
+		AgentSocketsPerToken: envPositive("PARLEY_AGENT_SOCKETS_PER_TOKEN", 10),
+		AgentSocketsPerAgent: envPositive("PARLEY_AGENT_SOCKETS_PER_AGENT", 20),
+		AgentSocketsPerAcct:  envPositive("PARLEY_AGENT_SOCKETS_PER_ACCOUNT", 1000),
+		StreamWriteTimeout:   envDuration("PARLEY_STREAM_WRITE_TIMEOUT", 10*time.Second),
+	}
 	c.PasswordHashes = envInt("PARLEY_PASSWORD_HASHES", 0)
 	c.LoginFailuresPerAddress = envInt("PARLEY_LOGIN_FAILURES_PER_ADDRESS", 0)
 	fs.StringVar(&c.TrustedProxiesText, "trusted-proxies", env("PARLEY_TRUSTED_PROXIES", ""), "comma-separated CIDRs of reverse proxies whose X-Forwarded-For is trusted; empty: none [PARLEY_TRUSTED_PROXIES]")
@@ -126,6 +151,15 @@ func envDuration(name string, def time.Duration) time.Duration {
 		return -1 // reported by Validate
 	}
 	return d
+}
+
+// envPositive is envInt for a setting that must be above zero: anything
+// else is -1, which Validate reports.
+func envPositive(name string, def int) int {
+	if n := envInt(name, def); n > 0 {
+		return n
+	}
+	return -1
 }
 
 func envInt(name string, def int) int {
@@ -216,6 +250,27 @@ func (c *Config) Validate(serve bool) error {
 		add("--trusted-proxies / PARLEY_TRUSTED_PROXIES: %w", err)
 	}
 	c.TrustedProxies = proxies
+	for _, n := range []struct {
+		name  string
+		value int
+	}{
+		{"PARLEY_VISITOR_PAGE_VIEWS_PER_MINUTE", c.Limits.PageViewsPerMinute},
+		{"PARLEY_VISITOR_PAGE_VIEW_BURST", c.Limits.PageViewBurst},
+		{"PARLEY_NEW_VISITORS_PER_MINUTE", c.Limits.NewVisitorsPerMinute},
+		{"PARLEY_NEW_VISITOR_BURST", c.Limits.NewVisitorBurst},
+		{"PARLEY_VISITOR_SOCKETS_PER_VISITOR", c.Limits.SocketsPerVisitor},
+		{"PARLEY_VISITOR_SOCKETS_PER_ADDRESS", c.Limits.SocketsPerAddress},
+		{"PARLEY_AGENT_SOCKETS_PER_TOKEN", c.Limits.AgentSocketsPerToken},
+		{"PARLEY_AGENT_SOCKETS_PER_AGENT", c.Limits.AgentSocketsPerAgent},
+		{"PARLEY_AGENT_SOCKETS_PER_ACCOUNT", c.Limits.AgentSocketsPerAcct},
+	} {
+		if n.value < 0 { // zero: the default
+			add("%s must be a positive integer", n.name)
+		}
+	}
+	if c.Limits.StreamWriteTimeout < 0 {
+		add("PARLEY_STREAM_WRITE_TIMEOUT must be a positive duration such as 10s")
+	}
 	if c.PasswordHashes < 0 {
 		add("PARLEY_PASSWORD_HASHES must be a positive integer, or 0 for one per core")
 	}

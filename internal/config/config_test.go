@@ -1,6 +1,7 @@
 package config
 
 import (
+	"flag"
 	"os"
 	"path/filepath"
 	"strings"
@@ -148,5 +149,32 @@ func TestSignInLimits(t *testing.T) {
 				t.Errorf("Validate = %v, want ok %v", err, tc.ok)
 			}
 		})
+	}
+}
+
+// The chat box and socket limits come from their variables; a bad or
+// non-positive one is reported by name.
+func TestLimitsFromTheEnvironment(t *testing.T) {
+	t.Setenv("PARLEY_DATA_DIR", t.TempDir())
+	t.Setenv("PARLEY_NEW_VISITOR_BURST", "1000")
+	t.Setenv("PARLEY_AGENT_SOCKETS_PER_TOKEN", "3")
+	t.Setenv("PARLEY_STREAM_WRITE_TIMEOUT", "4s")
+	var c Config
+	c.RegisterServe(flag.NewFlagSet("serve", flag.ContinueOnError))
+	if err := c.Validate(true); err != nil {
+		t.Fatalf("Validate = %v", err)
+	}
+	if c.Limits.NewVisitorBurst != 1000 || c.Limits.AgentSocketsPerToken != 3 || c.Limits.StreamWriteTimeout != 4*time.Second || c.Limits.SocketsPerAddress != 500 {
+		t.Errorf("limits = %+v, want the variables' values and the defaults", c.Limits)
+	}
+	t.Setenv("PARLEY_VISITOR_PAGE_VIEW_BURST", "0")
+	t.Setenv("PARLEY_VISITOR_SOCKETS_PER_ADDRESS", "many")
+	var bad Config
+	bad.RegisterServe(flag.NewFlagSet("serve", flag.ContinueOnError))
+	err := bad.Validate(true)
+	for _, want := range []string{"PARLEY_VISITOR_PAGE_VIEW_BURST must be a positive integer", "PARLEY_VISITOR_SOCKETS_PER_ADDRESS must be a positive integer"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Validate = %v, want it to say %q", err, want)
+		}
 	}
 }
