@@ -21,10 +21,11 @@ const (
 	// it nothing more.
 	noticeEvery = 10 * time.Second
 	// conversationFresh is how long a socket trusts the conversation it
-	// remembers for typing frames (its own messages refresh it at once);
-	// noConversationFresh how long it trusts that there is none.
-	conversationFresh   = time.Minute
-	noConversationFresh = 5 * time.Second
+	// remembers for typing frames (its own messages refresh it at once).
+	// That there is none is never remembered: the first message may come
+	// over HTTP, not this socket, and the typing gate already bounds the
+	// reads to one per TypingEvery.
+	conversationFresh = time.Minute
 )
 
 // socket is the state of one chat box socket: its send queue, its typing
@@ -125,17 +126,13 @@ func (s *socket) relayTyping(on bool) {
 }
 
 // conversation is the visitor's latest conversation, remembered: read
-// from the database at most once a minute (once every few seconds while
-// there is none), not for every typing frame.
+// from the database at most once a minute once known (and at most once per
+// relayed typing state while there is none), not for every typing frame.
 func (s *socket) conversation() string {
 	s.mu.Lock()
 	id, at := s.convID, s.convAt
 	s.mu.Unlock()
-	fresh := conversationFresh
-	if id == "" {
-		fresh = noConversationFresh
-	}
-	if !at.IsZero() && time.Since(at) < fresh {
+	if id != "" && time.Since(at) < conversationFresh {
 		return id
 	}
 	conv, err := s.a.Conversations.VisitorConversation(s.ctx, s.v)

@@ -306,3 +306,34 @@ func TestLiveVisitorStream(t *testing.T) {
 		}
 	})
 }
+
+// A chat box that types before its first message, then sends that message
+// over HTTP (its socket was not up yet), is still heard typing: the socket
+// does not remember that there was no conversation.
+func TestTypingAfterAFirstMessageSentOverHTTP(t *testing.T) {
+	e := apitest.New(t)
+	acc := e.NewAccount()
+	v := e.NewVisitor(acc)
+	ws := e.VisitorStream(acc.ID, v)
+	if err := apitest.Write(ws, map[string]any{"type": "typing", "on": true}); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(100 * time.Millisecond) // the socket has looked for a conversation, and found none
+	conv := e.VisitorSays(v, "hello")["conversation_id"].(string)
+	agentWS := e.AgentStream(acc.ID, acc.OwnerToken)
+	if err := apitest.Write(ws, map[string]any{"type": "typing", "on": false}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		f, err := apitest.Read(agentWS, time.Until(deadline))
+		if err != nil {
+			t.Fatalf("no typing frame for the conversation reached the agents: %v", err)
+		}
+		if f.Type == "typing" {
+			if d := f.Object(t); d["conversation_id"] == conv && d["sender_type"] == "visitor" {
+				return
+			}
+		}
+	}
+}
