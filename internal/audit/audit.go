@@ -259,17 +259,6 @@ type Page struct {
 	NextCursor string  `json:"next_cursor"`
 }
 
-// ClampLimit applies the API's list limits: 50 by default, at most 200.
-func ClampLimit(n int) int {
-	switch {
-	case n <= 0:
-		return 50
-	case n > 200:
-		return 200
-	}
-	return n
-}
-
 // listQuery is the page query of f (ending in LIMIT ?) and its arguments.
 // Each filter has its own index, walked in order.
 func listQuery(accountID string, f Filter) (string, []any, error) {
@@ -296,7 +285,7 @@ func listQuery(accountID string, f Filter) (string, []any, error) {
 
 // List returns a page of the account's log, newest first.
 func (s *Service) List(ctx context.Context, accountID string, f Filter) (Page, error) {
-	limit := ClampLimit(f.Limit)
+	limit := cursor.ClampLimit(f.Limit)
 	q, args, err := listQuery(accountID, f)
 	if err != nil {
 		return Page{}, err

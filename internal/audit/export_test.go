@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/parley-chat/parley/internal/cursor"
 	"github.com/parley-chat/parley/internal/database"
 )
 
@@ -14,7 +15,7 @@ func (s *Service) Plan(ctx context.Context, accountID string, f Filter) ([]strin
 	if err != nil {
 		return nil, err
 	}
-	args = append(args, ClampLimit(f.Limit)+1)
+	args = append(args, cursor.ClampLimit(f.Limit)+1)
 	prefix := "EXPLAIN QUERY PLAN "
 	if s.db.Dialect() == database.Postgres {
 		prefix = "EXPLAIN "

@@ -234,10 +234,7 @@ func (s *Service) PageViews(ctx context.Context, accountID, contactID string, li
 		return out, err
 	}
 	out.Visits = c.Visits
-	if limit <= 0 {
-		limit = 50
-	}
-	limit = min(limit, 200)
+	limit = cursor.ClampLimit(limit)
 	where, args := `v.contact_id = ? AND p.account_id = ?`, []any{contactID, accountID}
 	if after != "" {
 		at, pid, err := cursor.Decode(after)

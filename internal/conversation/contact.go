@@ -18,7 +18,7 @@ import (
 // status, newest first: the visitor card's conversation history. The caller
 // checks that the contact is the account's.
 func (s *Service) OfContact(ctx context.Context, accountID, contactID string, limit int, after string) (Page[*Conversation], error) {
-	limit = ClampLimit(limit)
+	limit = cursor.ClampLimit(limit)
 	where, args := `c.contact_id = ? AND c.account_id = ?`, []any{contactID, accountID}
 	if after != "" {
 		at, cid, err := cursor.Decode(after)

@@ -121,17 +121,6 @@ type Page[T any] struct {
 	NextCursor string `json:"next_cursor"`
 }
 
-// ClampLimit applies the list conventions: default 50, at most 200.
-func ClampLimit(n int) int {
-	switch {
-	case n <= 0:
-		return 50
-	case n > 200:
-		return 200
-	}
-	return n
-}
-
 func (s *Service) list(ctx context.Context, accountID, agentID string, f Filter) (Page[*Conversation], error) {
 	if f.Status == "" {
 		f.Status = StatusOpen
@@ -149,7 +138,7 @@ func (s *Service) list(ctx context.Context, accountID, agentID string, f Filter)
 			return Page[*Conversation]{}, apperr.BadRequest("view must be all, unassigned, mine or others")
 		}
 	}
-	limit := ClampLimit(f.Limit)
+	limit := cursor.ClampLimit(f.Limit)
 	where := []string{"c.account_id = ?", "c.status = ?"}
 	args := []any{accountID, f.Status}
 	if f.Status == StatusOpen {
@@ -269,7 +258,7 @@ func count(ctx context.Context, tx *database.Tx, c *Conversation) error {
 }
 
 func (s *Service) messages(ctx context.Context, accountID, conversationID string, afterSeq int64, limit int, withNotes bool) (Page[*Message], error) {
-	limit = ClampLimit(limit)
+	limit = cursor.ClampLimit(limit)
 	q := `SELECT ` + msgColumns + ` FROM messages WHERE conversation_id = ? AND account_id = ? AND seq > ?`
 	if !withNotes {
 		q += ` AND kind <> 'note'`

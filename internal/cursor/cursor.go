@@ -26,3 +26,15 @@ func Decode(s string) (int64, string, error) {
 	}
 	return 0, "", apperr.BadRequest("cursor is not valid; pass next_cursor from the previous page")
 }
+
+// ClampLimit applies the list conventions to a page size: 50 by default,
+// at most 200 (larger is clamped, not refused).
+func ClampLimit(n int) int {
+	switch {
+	case n <= 0:
+		return 50
+	case n > 200:
+		return 200
+	}
+	return n
+}
