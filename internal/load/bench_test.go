@@ -19,6 +19,7 @@ import (
 	"github.com/parley-chat/parley/internal/database"
 	parley "github.com/parley-chat/parley/internal/server"
 	"github.com/parley-chat/parley/internal/testdb"
+	"github.com/parley-chat/parley/internal/widgetapi"
 )
 
 // The hot paths the load tool's profiles point at, as benchmarks to
@@ -40,7 +41,10 @@ func BenchmarkChatMessage(b *testing.B) {
 }
 
 func benchChat(b *testing.B, accounts, visitors int) {
-	e := apitest.New(b, apitest.Options{VisitorMessagesPerMinute: 1 << 30, VisitorBurst: 1 << 30})
+	// Every visitor comes from this one address: lift the limits per
+	// address, as the load tool does for the server it starts.
+	e := apitest.New(b, apitest.Options{VisitorMessagesPerMinute: 1 << 30, VisitorBurst: 1 << 30,
+		VisitorLimits: widgetapi.Limits{NewVisitorBurst: 1 << 20, SocketsPerAddress: 1 << 20}})
 	ctx := context.Background()
 	ws := "ws" + strings.TrimPrefix(e.URL, "http")
 	var delivered atomic.Int64

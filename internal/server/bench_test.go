@@ -46,6 +46,7 @@ func BenchmarkVisitorMessage(b *testing.B) {
 			body := fmt.Sprintf(`{"text":"Hello, is the blue one in stock? %d","client_id":"%012x-b%d"}`, n, time.Now().UnixMilli(), n)
 			req := httptest.NewRequest(http.MethodPost, "/widget/v1/messages", bytes.NewBufferString(body))
 			req.Header.Set("Authorization", "Bearer "+token)
+			req.Header.Set("Content-Type", "application/json")
 			w := httptest.NewRecorder()
 			e.Server.Handler.ServeHTTP(w, req)
 			if w.Code != http.StatusCreated {
