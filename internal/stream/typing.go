@@ -58,8 +58,10 @@ func (g *TypingGate) Set(on bool) {
 		return
 	}
 	now := time.Now()
-	if wait := g.every - now.Sub(g.at); g.known && wait > 0 {
-		if on != g.sent { // a change too soon: it goes when the time is up
+	if wait := g.every - now.Sub(g.at); !g.at.IsZero() && wait > 0 {
+		// Too soon after the last: a change, or any state while the
+		// receivers' is unknown, goes when the time is up.
+		if !g.known || on != g.sent {
 			g.pending = time.AfterFunc(wait, g.flush)
 		}
 		g.mu.Unlock()
@@ -73,11 +75,11 @@ func (g *TypingGate) Set(on bool) {
 func (g *TypingGate) flush() {
 	g.mu.Lock()
 	g.pending = nil
-	if g.stopped || g.want == g.sent {
+	if g.stopped || (g.known && g.want == g.sent) {
 		g.mu.Unlock()
 		return
 	}
-	g.sent, g.at = g.want, time.Now()
+	g.known, g.sent, g.at = true, g.want, time.Now()
 	g.relayLocked(g.sent)
 }
 
@@ -93,6 +95,16 @@ func (g *TypingGate) relayLocked(on bool) {
 	if !g.stopped && g.want != g.sent {
 		g.pending = time.AfterFunc(max(0, g.every-time.Since(g.at)), g.flush)
 	}
+	g.mu.Unlock()
+}
+
+// Forget says that what was passed on last reached nobody (the sender had
+// no conversation yet): the receivers' state is unknown again, so the next
+// state the sender is in goes on — still no sooner than every after the
+// last. Called from relay.
+func (g *TypingGate) Forget() {
+	g.mu.Lock()
+	g.known = false
 	g.mu.Unlock()
 }
 

@@ -26,6 +26,29 @@ func (r *relays) list() []bool {
 
 func TestTypingGate(t *testing.T) {
 	const every = 100 * time.Millisecond
+	t.Run("a state that reached nobody does not hold back the next", func(t *testing.T) {
+		// The visitor types before their first message (nobody to tell),
+		// sends it, and types again within the interval: that "on" must
+		// go when the time is up, not be taken for one already sent.
+		var r relays
+		var g *TypingGate
+		delivered := false
+		g = NewTypingGate(every, func(on bool) {
+			if !delivered {
+				g.Forget()
+				return
+			}
+			r.relay(on)
+		})
+		g.Set(true)
+		g.Set(false)
+		delivered = true // the first message is in
+		g.Set(true)
+		time.Sleep(every + 50*time.Millisecond)
+		if got := r.list(); len(got) != 1 || got[0] != true {
+			t.Fatalf("after the wait: %v, want [true]", got)
+		}
+	})
 	t.Run("a flood of changes passes on the first and, when its time is up, the last", func(t *testing.T) {
 		var r relays
 		g := NewTypingGate(every, r.relay)

@@ -119,7 +119,12 @@ func (s *socket) stored(m *conversation.Message) {
 func (s *socket) relayTyping(on bool) {
 	id := s.conversation()
 	if id == "" {
-		return // typing before the first message: nobody to tell
+		// Typing before the first message: nobody to tell yet. The
+		// gate forgets it passed this on, so that once the message is
+		// in (over this socket or over HTTP) the next state reaches the
+		// agents.
+		s.typing.Forget()
+		return
 	}
 	b, _ := json.Marshal(map[string]any{"conversation_id": id, "sender_type": "visitor", "visitor_id": s.v.ID, "on": on})
 	s.a.Hub.Publish(&event.Event{AccountID: s.v.AccountID, AgentFrame: event.Frame("typing", 0, b)})
