@@ -139,6 +139,13 @@ func (r Response) ErrorCode() string {
 // or []byte is sent as is, anything else is encoded).
 func (e *Env) Do(method, path, token string, body any) Response {
 	e.T.Helper()
+	return e.DoWith(method, path, token, nil, body)
+}
+
+// DoWith is Do with more headers: header's values replace the ones Do
+// sets, and a Content-Type given as "" sends none.
+func (e *Env) DoWith(method, path, token string, header http.Header, body any) Response {
+	e.T.Helper()
 	var rd io.Reader
 	switch b := body.(type) {
 	case nil:
@@ -162,6 +169,12 @@ func (e *Env) Do(method, path, token string, body any) Response {
 	}
 	if rd != nil {
 		req.Header.Set("Content-Type", "application/json")
+	}
+	for k, v := range header {
+		req.Header[http.CanonicalHeaderKey(k)] = v
+		if http.CanonicalHeaderKey(k) == "Content-Type" && (len(v) == 0 || v[0] == "") {
+			req.Header.Del(k)
+		}
 	}
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {

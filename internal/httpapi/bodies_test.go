@@ -1,9 +1,7 @@
 package httpapi_test
 
 import (
-	"io"
 	"net/http"
-	"strings"
 	"testing"
 
 	"github.com/parley-chat/parley/internal/apitest"
@@ -12,23 +10,7 @@ import (
 // rawDo sends body as is with the given Content-Type ("" sends none).
 func rawDo(e *apitest.Env, method, path, token, ctype, body string) apitest.Response {
 	e.T.Helper()
-	req, err := http.NewRequest(method, e.URL+path, strings.NewReader(body))
-	if err != nil {
-		e.T.Fatal(err)
-	}
-	if ctype != "" {
-		req.Header.Set("Content-Type", ctype)
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		e.T.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	return apitest.Response{Status: res.StatusCode, Header: res.Header, Body: b}
+	return e.DoWith(method, path, token, http.Header{"Content-Type": {ctype}}, body)
 }
 
 // A JSON body is one JSON value and nothing after it but white space, sent

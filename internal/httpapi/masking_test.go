@@ -2,7 +2,6 @@ package httpapi_test
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
@@ -187,17 +186,11 @@ func TestCardNumbersInEveryField(t *testing.T) {
 		var s struct {
 			ContactID string `json:"contact_id"`
 		}
-		req, _ := http.NewRequest("POST", e.URL+"/widget/v1/session", strings.NewReader(`{"widget_key":"`+acc.WidgetKey+`"}`))
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("User-Agent", "Mozilla/5.0 (4111 1111 1111 1111)")
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
+		r := e.DoWith("POST", "/widget/v1/session", "", http.Header{"User-Agent": {"Mozilla/5.0 (4111 1111 1111 1111)"}}, map[string]any{"widget_key": acc.WidgetKey})
+		if r.Status != http.StatusOK {
+			t.Fatalf("session: %d %s", r.Status, r.Body)
 		}
-		defer res.Body.Close()
-		if err := json.NewDecoder(res.Body).Decode(&s); err != nil || res.StatusCode != http.StatusOK {
-			t.Fatalf("session: %d %v", res.StatusCode, err)
-		}
+		r.JSON(t, &s)
 		noCard(t, "the visitor's card", string(e.Must(http.StatusOK, "GET", "/api/v1/contacts/"+s.ContactID, acc.OwnerToken, nil).Body))
 		var ua string
 		if err := e.Server.DB.QueryRow(context.Background(), `SELECT user_agent FROM visitors WHERE contact_id = ?`, s.ContactID).Scan(&ua); err != nil {

@@ -7,7 +7,6 @@ package widgetapi_test
 // behind one carrier NAT, a team behind one office address) are not.
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -36,30 +35,7 @@ const behindProxy = "127.0.0.1/32,::1/128"
 // from sends a request as the client at addr (through the trusted proxy).
 func from(e *apitest.Env, addr, method, path, token string, body any) apitest.Response {
 	e.T.Helper()
-	var b []byte
-	if body != nil {
-		var err error
-		if b, err = json.Marshal(body); err != nil {
-			e.T.Fatal(err)
-		}
-	}
-	req, err := http.NewRequest(method, e.URL+path, bytes.NewReader(b))
-	if err != nil {
-		e.T.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("X-Forwarded-For", addr)
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		e.T.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer res.Body.Close()
-	var buf bytes.Buffer
-	buf.ReadFrom(res.Body)
-	return apitest.Response{Status: res.StatusCode, Header: res.Header, Body: buf.Bytes()}
+	return e.DoWith(method, path, token, http.Header{"X-Forwarded-For": {addr}}, body)
 }
 
 // sessionFrom starts (or resumes, with token) a session as the client at
